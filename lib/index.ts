@@ -1,0 +1,16 @@
+export { backend, type BackendInfo, type Device, type Simd } from './backend.js';
+export {
+  DeviceError,
+  DisposedError,
+  DTypeError,
+  type ErrorCode,
+  InvalidArgumentError,
+  NativeError,
+  NativeLoadError,
+  NodeformerError,
+  OutOfRangeError,
+  ShapeError,
+} from './errors.js';
+export { type MatmulOptions, ops } from './ops/index.js';
+export { ones, randn, type RandnOptions, tensor, type TensorOptions, zeros } from './tensor/create.js';
+export { type DType, Tensor } from './tensor/tensor.js';

@@ -1,0 +1,114 @@
+/**
+ * The one place that loads the native addon. It is loaded on first use (tokenizers and metrics work
+ * without it), its error codes are checked against lib/errors.ts, and the error classes are registered
+ * so that native code throws the same typed errors as TypeScript.
+ *
+ * Search order: $NODEFORMER_ADDON (a path to a .node file) if set, else node-gyp-build's order:
+ * build/Release, build/Debug, then prebuilds/<platform>-<arch>/ of the package.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { ERROR_CLASSES, InvalidArgumentError, NativeLoadError } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+
+/** The package root: lib/native/ and dist/native/ both sit two levels below it. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export type Simd = 'avx512' | 'avx2' | 'neon' | 'scalar';
+
+export interface NativeInfo {
+  simd: Simd;
+  supportedSimd: Simd[];
+  threads: number;
+  hardwareThreads: number;
+  cudaCompiled: boolean;
+}
+
+/** Element offsets of each batch's matrix, or null for contiguous batches. */
+type Offsets = Float64Array | null;
+
+/** The addon's exports (native/bindings/*.cc). Arguments are checked again in C++. */
+export interface NativeBinding {
+  errorCodes: string[];
+  registerErrorClasses(classes: Record<string, new (message: string) => Error>): void;
+  info(): NativeInfo;
+  setThreads(threads: number): number;
+  setSimd(simd: string): Simd;
+  fmaPeak(simd: string, seconds: number, threads: number): number;
+  /** c = op(a)·op(b) (c += … when accumulate) for `batch` products; see native/bindings/matmul.cc. */
+  matmulForward(
+    c: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number,
+    transA: boolean, transB: boolean, accumulate: boolean, batch: number, aOffsets: Offsets, bOffsets: Offsets,
+  ): void;
+  matmulForwardNaive: NativeBinding['matmulForward'];
+  /** dA += ∂/∂a and dB += ∂/∂b of c = op(a)·op(b), given dC; null skips a gradient. */
+  matmulBackward(
+    dA: Float32Array | null, dB: Float32Array | null, dC: Float32Array, a: Float32Array, b: Float32Array,
+    m: number, k: number, n: number, transA: boolean, transB: boolean, batch: number, aOffsets: Offsets,
+    bOffsets: Offsets,
+  ): void;
+  matmulBackwardNaive: NativeBinding['matmulBackward'];
+}
+
+let loaded: NativeBinding | undefined;
+
+function placesTried(): string[] {
+  const places: string[] = [];
+  if (process.env.NODEFORMER_ADDON) places.push(`${process.env.NODEFORMER_ADDON} (from NODEFORMER_ADDON)`);
+  places.push(
+    join(PACKAGE_ROOT, 'build', 'Release', 'nodeformer.node'),
+    join(PACKAGE_ROOT, 'build', 'Debug', 'nodeformer.node'),
+    join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`, '*.node'),
+  );
+  return places;
+}
+
+function load(): NativeBinding {
+  const explicit = process.env.NODEFORMER_ADDON;
+  try {
+    if (explicit) {
+      if (!existsSync(explicit)) throw new Error(`no file at ${explicit}`);
+      return require(explicit) as NativeBinding;
+    }
+    return (require('node-gyp-build') as (dir: string) => NativeBinding)(PACKAGE_ROOT);
+  } catch (cause) {
+    // The addon loaded but refused a setting (a bad NODEFORMER_ISA): that is the user's to fix, not the build.
+    if ((cause as { code?: unknown } | null)?.code === 'ERR_INVALID_ARGUMENT') {
+      throw new InvalidArgumentError((cause as Error).message, { cause });
+    }
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new NativeLoadError(
+      [
+        `Could not load the nodeformer native addon for ${process.platform}-${process.arch} (Node ${process.versions.node}, N-API ${process.versions.napi}): ${reason}`,
+        'Looked in:',
+        ...placesTried().map((p) => `  - ${p}`),
+        'To fix it:',
+        '  - reinstall so the prebuilt binary is unpacked: npm install nodeformer',
+        '  - or build from source (needs python3, make and a C++17 compiler): npm rebuild nodeformer',
+        '  - or point NODEFORMER_ADDON at a nodeformer.node you built',
+      ].join('\n'),
+      { cause },
+    );
+  }
+}
+
+/** The addon, loaded and checked on first call. Throws NativeLoadError if it cannot be loaded. */
+export function native(): NativeBinding {
+  if (loaded) return loaded;
+  const addon = load();
+  const known = Object.keys(ERROR_CLASSES);
+  const missing = addon.errorCodes.filter((code) => !known.includes(code));
+  if (missing.length > 0 || addon.errorCodes.length !== known.length) {
+    throw new NativeLoadError(
+      `The native addon's error codes (${addon.errorCodes.join(', ')}) do not match this version of nodeformer's ` +
+        `(${known.join(', ')}): the addon was built from other sources. Rebuild it: npm rebuild nodeformer`,
+    );
+  }
+  addon.registerErrorClasses(ERROR_CLASSES);
+  loaded = addon;
+  return addon;
+}

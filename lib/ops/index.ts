@@ -1,0 +1,14 @@
+/**
+ * Kernels: `ops` runs the fused / optimised kernels, `ops.naive` the reference implementation of each
+ * with the same signature (what the benches compare against).
+ */
+import { matmul, matmulNaive } from './matmul.js';
+
+export type { MatmulOptions } from './matmul.js';
+
+export const ops = {
+  matmul,
+  naive: {
+    matmul: matmulNaive,
+  },
+};

@@ -1,0 +1,118 @@
+/**
+ * Tensor: a shape, a dtype and a device over storage. CPU storage is a JS-owned typed array that native
+ * kernels borrow for the length of a call; future device storage (CUDA) is a native handle, which is why
+ * code outside this module never assumes "the data is a Float32Array" and goes through
+ * {@link Tensor.toFloat32Array} (a copy to the host) or {@link cpuData} (ops, on CPU tensors only).
+ */
+import { inspect } from 'node:util';
+
+import { describe, formatShape } from '../check.js';
+import { DeviceError, DisposedError, DTypeError, InvalidArgumentError } from '../errors.js';
+import { cudaUnavailable, DEVICES, type Device } from '../backend.js';
+
+export type DType = 'float32' | 'int32';
+export type TypedData = Float32Array | Int32Array;
+
+let readData: (t: Tensor) => TypedData | null;
+
+export class Tensor {
+  /** The dimensions, outermost first. Frozen. */
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly device: Device;
+  /** Whether gradients flow to this tensor (autograd builds on this). */
+  requiresGrad: boolean;
+  /** The gradient accumulated by backward(), or null. */
+  grad: Tensor | null = null;
+  #data: TypedData | null;
+
+  static {
+    readData = (t) => t.#data;
+  }
+
+  /** @internal Use tensor(), zeros(), ones() or randn(): they validate; this trusts its arguments. */
+  constructor(data: TypedData, shape: readonly number[], requiresGrad = false) {
+    this.#data = data;
+    this.shape = shape;
+    this.dtype = data instanceof Float32Array ? 'float32' : 'int32';
+    this.device = 'cpu';
+    this.requiresGrad = requiresGrad;
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get disposed(): boolean {
+    return this.#data === null;
+  }
+
+  /** A copy of the elements on the host, as float32 (int32 tensors are converted). */
+  toFloat32Array(): Float32Array {
+    const data = this.#live('toFloat32Array');
+    return data instanceof Float32Array ? data.slice() : Float32Array.from(data);
+  }
+
+  /** A copy of the elements of an int32 tensor. */
+  toInt32Array(): Int32Array {
+    const data = this.#live('toInt32Array');
+    if (!(data instanceof Int32Array)) {
+      throw new DTypeError(`Expected an int32 tensor for toInt32Array() but this tensor is ${this.dtype}`);
+    }
+    return data.slice();
+  }
+
+  /** The tensor on `device` (this tensor itself if it is already there). */
+  to(device: Device): Tensor {
+    this.#live('to');
+    if (!DEVICES.includes(device)) {
+      throw new InvalidArgumentError(`Expected 'cpu' or 'cuda' for device but received ${describe(device)}`);
+    }
+    if (device === 'cuda') throw cudaUnavailable();
+    return this;
+  }
+
+  /** Releases the storage now; any later use throws DisposedError. Safe to call twice. */
+  dispose(): void {
+    this.#data = null;
+    this.grad = null;
+  }
+
+  toString(): string {
+    return `Tensor(${formatShape(this.shape)}, ${this.dtype}, ${this.device}${this.disposed ? ', disposed' : ''})`;
+  }
+
+  [inspect.custom](): string {
+    if (this.disposed) return this.toString();
+    const data = this.#data as TypedData;
+    const head = Array.from(data.subarray(0, 8), (x) => +x.toPrecision(5)).join(', ');
+    return `${this.toString().slice(0, -1)}, [${head}${data.length > 8 ? ', …' : ''}])`;
+  }
+
+  #live(what: string): TypedData {
+    if (this.#data === null) throw new DisposedError(`${what}() called on a disposed ${this.toString()}`);
+    return this.#data;
+  }
+}
+
+/**
+ * @internal The CPU storage of `t`, checked: not disposed, on the CPU, of `dtype`. `name` is the
+ * argument's name in error messages.
+ */
+export function cpuData(t: unknown, name: string, dtype: 'float32'): Float32Array;
+export function cpuData(t: unknown, name: string, dtype: 'int32'): Int32Array;
+export function cpuData(t: unknown, name: string, dtype: DType): TypedData {
+  if (!(t instanceof Tensor)) {
+    throw new InvalidArgumentError(`Expected a Tensor for ${name} but received ${describe(t)}`);
+  }
+  const data = readData(t);
+  if (data === null) throw new DisposedError(`Expected a live tensor for ${name} but it was disposed`);
+  if (t.device !== 'cpu') throw new DeviceError(`Expected a cpu tensor for ${name} but it is on ${t.device}`);
+  if (t.dtype !== dtype) throw new DTypeError(`Expected a ${dtype} tensor for ${name} but received ${t.dtype}`);
+  return data;
+}

@@ -1,0 +1,26 @@
+// Addon entry: choose the kernels for this CPU once, then register each kernel family's bindings.
+// A bad NODEFORMER_ISA makes loading fail with a message naming it, not a silent fallback.
+#include <napi.h>
+
+#include "bindings/common.h"
+#include "dispatch.h"
+
+namespace nf::napi {
+void register_backend(Napi::Env env, Napi::Object exports);
+void register_bench(Napi::Env env, Napi::Object exports);
+void register_matmul(Napi::Env env, Napi::Object exports);
+}  // namespace nf::napi
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  try {
+    nf::init_dispatch();
+  } catch (const nf::Error& e) {
+    nf::napi::throw_js(env, e.code(), e.what());
+  }
+  nf::napi::register_backend(env, exports);
+  nf::napi::register_bench(env, exports);
+  nf::napi::register_matmul(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(nodeformer, Init)

@@ -1,0 +1,38 @@
+// Runtime ISA choice: the kernel table holds the best variant this CPU and OS support, chosen once at
+// load; NODEFORMER_ISA=scalar|avx2|avx512 (or set_isa, for tests) forces a lower one.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kernels/fma_peak.h"
+#include "kernels/matmul.h"
+
+namespace nf {
+
+enum class Isa { Scalar, Avx2, Avx512, Neon };
+
+const char* isa_name(Isa isa);
+
+struct KernelTable {
+  Isa isa;
+  cpu::MatmulFn matmul_forward;
+  cpu::FmaPeakFn fma_peak;
+};
+
+// The table of one supported ISA (for benches that compare ISAs); throws nf::Error if unsupported here.
+const KernelTable& kernels_for(const std::string& name);
+
+// The table in use. Reading it is a plain load: kernels are picked per call through it.
+const KernelTable& kernels();
+
+// Every ISA this CPU and OS can run, best last (always starts with scalar).
+std::vector<Isa> supported_isas();
+
+// Selects `name` ("scalar", "avx2", "avx512", "neon"); throws nf::Error if unknown or unsupported here.
+Isa set_isa(const std::string& name);
+
+// Applies NODEFORMER_ISA if set (throws nf::Error naming the bad value), else the best supported ISA.
+void init_dispatch();
+
+}  // namespace nf

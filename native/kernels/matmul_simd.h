@@ -1,0 +1,356 @@
+// The GEMM of matmul.h, written once against simd.h and compiled by each per-ISA translation unit
+// (matmul_avx512.cc, matmul_avx2.cc, matmul_neon.cc, matmul_scalar.cc), which defines NF_SIMD_<ISA> and
+// NF_ISA_NS before including this file. Everything but matmul_forward sits in an anonymous namespace, so
+// no code built with one ISA's flags is shared with another translation unit.
+//
+// Two paths:
+//  * M ≤ kSmallM (decoding: a few rows against a weight matrix): no packing; B is streamed once from
+//    memory, straight from its own layout, while a few rows of A stay in registers. Threads split N.
+//  * Otherwise the BLIS scheme: for each NC-wide panel of B and KC-deep slice, pack B into NR-wide
+//    micro-panels (stays in L3/L2); for each MC-tall block of A pack it into MR-tall micro-panels (stays
+//    in L2); then an MR×NR register tile accumulates over KC with one broadcast of A and NV vector loads of
+//    B per k. Threads split C into a tm×tn grid of sub-blocks chosen to minimise repacked data.
+// Both give each C element a fixed summation order over k, whatever the thread count (see matmul.h).
+#pragma once
+
+#include "../simd.h"
+#include "../threadpool.h"
+#include "matmul.h"
+
+#ifndef NF_ISA_NS
+#error "define NF_ISA_NS (the ISA's namespace) before including matmul_simd.h"
+#endif
+
+namespace nf::cpu::NF_ISA_NS {
+namespace {
+
+using namespace nf::simd;
+
+#if defined(NF_SIMD_AVX512)
+constexpr int kMR = 12, kNV = 2;  // 12×32 tile: 24 zmm accumulators
+#elif defined(NF_SIMD_AVX2)
+constexpr int kMR = 6, kNV = 2;  // 6×16 tile: 12 ymm accumulators
+#elif defined(NF_SIMD_NEON)
+constexpr int kMR = 8, kNV = 3;  // 8×12 tile: 24 q accumulators
+#else
+constexpr int kMR = 4, kNV = 2;  // 4×8 tile
+#endif
+constexpr int kNR = kNV * kLanes;
+// KC·NR floats of B stay in L1 across a row of micro-tiles; MC·KC floats of A stay in L2.
+constexpr int64_t kKC = 256;
+constexpr int64_t kMC = kMR * 20;
+constexpr int64_t kNC = 2048;
+constexpr int64_t kSmallM = 16;
+// Rows of B the streaming path prefetches ahead (measured best at 2-4 on Zen 5 with AVX-512).
+constexpr int64_t kPrefetchRows = 4;
+// Below this many multiply-adds a second thread costs more than it saves.
+constexpr int64_t kMinParallelWork = int64_t(1) << 17;
+
+inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// ---------------------------------------------------------------------------------------------------
+// Packing (zero-padded to whole micro-panels, so the micro-kernel has no edge cases)
+
+// A[i0:i0+mc, p0:p0+kc] → ceil(mc/MR) panels, each kc × MR (r fastest).
+void pack_a(const GemmArgs& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
+  for (int64_t ir = 0; ir < mc; ir += kMR, dst += kMR * kc) {
+    const int64_t mr = min64(kMR, mc - ir);
+    if (!g.trans_a) {
+      const float* src = g.a + (i0 + ir) * g.lda + p0;
+      for (int64_t p = 0; p < kc; ++p) {
+        for (int64_t r = 0; r < mr; ++r) dst[p * kMR + r] = src[r * g.lda + p];
+        for (int64_t r = mr; r < kMR; ++r) dst[p * kMR + r] = 0.0f;
+      }
+    } else {
+      const float* src = g.a + p0 * g.lda + i0 + ir;
+      for (int64_t p = 0; p < kc; ++p) {
+        for (int64_t r = 0; r < mr; ++r) dst[p * kMR + r] = src[p * g.lda + r];
+        for (int64_t r = mr; r < kMR; ++r) dst[p * kMR + r] = 0.0f;
+      }
+    }
+  }
+}
+
+// B[p0:p0+kc, j0:j0+nc] (in op(B) terms) → ceil(nc/NR) panels, each kc × NR (column fastest).
+void pack_b(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
+  for (int64_t jr = 0; jr < nc; jr += kNR, dst += kNR * kc) {
+    const int64_t nr = min64(kNR, nc - jr);
+    if (!g.trans_b) {
+      const float* src = g.b + p0 * g.ldb + j0 + jr;
+      if (nr == kNR) {
+        for (int64_t p = 0; p < kc; ++p)
+          for (int v = 0; v < kNV; ++v) vstore(dst + p * kNR + v * kLanes, vload(src + p * g.ldb + v * kLanes));
+      } else {
+        for (int64_t p = 0; p < kc; ++p) {
+          for (int64_t c = 0; c < nr; ++c) dst[p * kNR + c] = src[p * g.ldb + c];
+          for (int64_t c = nr; c < kNR; ++c) dst[p * kNR + c] = 0.0f;
+        }
+      }
+    } else {
+      const float* src = g.b + (j0 + jr) * g.ldb + p0;
+      for (int64_t p = 0; p < kc; ++p) {
+        for (int64_t c = 0; c < nr; ++c) dst[p * kNR + c] = src[c * g.ldb + p];
+        for (int64_t c = nr; c < kNR; ++c) dst[p * kNR + c] = 0.0f;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The register tile: c[0:MR, 0:NR] (+)= pa (kc × MR) · pb (kc × NR)
+
+inline void micro_kernel(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
+                         int64_t ldc, bool accumulate) {
+  V acc[kMR][kNV];
+#pragma GCC unroll 32
+  for (int r = 0; r < kMR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) acc[r][v] = vzero();
+  for (int64_t p = 0; p < kc; ++p, pa += kMR, pb += kNR) {
+    V b[kNV];
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) b[v] = vload(pb + v * kLanes);
+#pragma GCC unroll 32
+    for (int r = 0; r < kMR; ++r) {
+      const V a = vset1(pa[r]);
+#pragma GCC unroll 4
+      for (int v = 0; v < kNV; ++v) acc[r][v] = vfma(a, b[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 32
+  for (int r = 0; r < kMR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) {
+      float* dst = c + r * ldc + v * kLanes;
+      vstore(dst, accumulate ? vadd(vload(dst), acc[r][v]) : acc[r][v]);
+    }
+}
+
+// C[m0:m1, n0:n1] of the blocked path, on the calling thread.
+void blocked_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  const int64_t kc_max = min64(kKC, g.k);
+  float* pb = scratch(0, static_cast<size_t>(ceil_div(min64(kNC, n1 - n0), kNR) * kNR * kc_max));
+  float* pa = scratch(1, static_cast<size_t>(ceil_div(min64(kMC, m1 - m0), kMR) * kMR * kc_max));
+  alignas(64) float edge[kMR * kNR];
+  for (int64_t jc = n0; jc < n1; jc += kNC) {
+    const int64_t nc = min64(kNC, n1 - jc);
+    for (int64_t pc = 0; pc < g.k; pc += kKC) {
+      const int64_t kc = min64(kKC, g.k - pc);
+      const bool accumulate = g.accumulate || pc > 0;
+      pack_b(g, pc, kc, jc, nc, pb);
+      for (int64_t ic = m0; ic < m1; ic += kMC) {
+        const int64_t mc = min64(kMC, m1 - ic);
+        pack_a(g, ic, mc, pc, kc, pa);
+        for (int64_t jr = 0; jr < nc; jr += kNR) {
+          const int64_t nr = min64(kNR, nc - jr);
+          for (int64_t ir = 0; ir < mc; ir += kMR) {
+            const int64_t mr = min64(kMR, mc - ir);
+            float* c = g.c + (ic + ir) * g.ldc + jc + jr;
+            if (mr == kMR && nr == kNR) {
+              micro_kernel(kc, pa + ir * kc, pb + jr * kc, c, g.ldc, accumulate);
+            } else {
+              // Same arithmetic into a full tile, then the valid part is added or copied.
+              micro_kernel(kc, pa + ir * kc, pb + jr * kc, edge, kNR, false);
+              for (int64_t r = 0; r < mr; ++r)
+                for (int64_t j = 0; j < nr; ++j)
+                  c[r * g.ldc + j] = accumulate ? c[r * g.ldc + j] + edge[r * kNR + j] : edge[r * kNR + j];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void blocked(const GemmArgs& g, int threads) {
+  // Split C into tm × tn sub-blocks; each thread repacks the A rows and B columns it needs, so pick the
+  // grid that repacks least: tn·M·K + tm·K·N.
+  int tm = 1, tn = 1;
+  double best = -1.0;
+  for (int t = 1; t <= threads; ++t) {
+    if (threads % t) continue;
+    const int u = threads / t;
+    if (t > ceil_div(g.m, kMR) || u > ceil_div(g.n, kNR)) continue;
+    const double cost = double(u) * double(g.m) * double(g.k) + double(t) * double(g.k) * double(g.n);
+    if (best < 0 || cost < best) best = cost, tm = t, tn = u;
+  }
+  const int64_t mstep = ceil_div(ceil_div(g.m, tm), kMR) * kMR;
+  const int64_t nstep = ceil_div(ceil_div(g.n, tn), kNR) * kNR;
+  parallel_for(int64_t(tm) * tn, [&](int64_t t) {
+    const int64_t m0 = (t / tn) * mstep, n0 = (t % tn) * nstep;
+    if (m0 < g.m && n0 < g.n) blocked_block(g, m0, min64(m0 + mstep, g.m), n0, min64(n0 + nstep, g.n));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Few rows (M ≤ kSmallM). `a` is M×K row-major here (transA is repacked first: it is tiny).
+
+// Accumulators a row group of R rows may use per column: R·NV ≤ kAccRegs, NV ∈ {8, 4, 2, 1}.
+constexpr int nv_for_rows(int r) {
+  return r * 8 <= kAccRegs ? 8 : r * 4 <= kAccRegs ? 4 : r * 2 <= kAccRegs ? 2 : 1;
+}
+constexpr int kAxpyRows = kAccRegs >= 24 ? 8 : kAccRegs >= 12 ? 6 : 4;
+
+// c[0:R, 0:NV·L] (+)= a[0:R, 0:k] · b[0:k, 0:NV·L]; in the TAIL variant (NV = 1) only `n` < L columns.
+template <int R, int NV, bool TAIL>
+void axpy_tile(const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
+               bool accumulate, int n) {
+  V acc[R][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc[r][v] = vzero();
+  for (int64_t p = 0; p < k; ++p) {
+    if (!TAIL) {
+#pragma GCC unroll 16
+      for (int v = 0; v < NV * kLanes; v += 16) prefetch(b + (p + kPrefetchRows) * ldb + v);  // one per 64 B line
+    }
+    V bv[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) bv[v] = TAIL ? vload_n(b + p * ldb, n) : vload(b + p * ldb + v * kLanes);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const V av = vset1(a[r * lda + p]);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[r][v] = vfma(av, bv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      float* dst = c + r * ldc + v * kLanes;
+      if (TAIL) {
+        vstore_n(dst, accumulate ? vadd(vload_n(dst, n), acc[r][v]) : acc[r][v], n);
+      } else {
+        vstore(dst, accumulate ? vadd(vload(dst), acc[r][v]) : acc[r][v]);
+      }
+    }
+}
+
+// Columns [j0, j1) of R rows: wide tiles, then single vectors, then a masked tail.
+template <int R>
+void axpy_rows(const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
+               bool accumulate, int64_t j0, int64_t j1) {
+  constexpr int NV = nv_for_rows(R);
+  int64_t j = j0;
+  for (; j + NV * kLanes <= j1; j += NV * kLanes)
+    axpy_tile<R, NV, false>(a, lda, k, b + j, ldb, c + j, ldc, accumulate, kLanes);
+  for (; j + kLanes <= j1; j += kLanes) axpy_tile<R, 1, false>(a, lda, k, b + j, ldb, c + j, ldc, accumulate, kLanes);
+  if (j < j1) axpy_tile<R, 1, true>(a, lda, k, b + j, ldb, c + j, ldc, accumulate, int(j1 - j));
+}
+
+template <int R = kAxpyRows>
+void axpy_dispatch(int rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c,
+                   int64_t ldc, bool accumulate, int64_t j0, int64_t j1) {
+  if constexpr (R > 1) {
+    if (rows < R) return axpy_dispatch<R - 1>(rows, a, lda, k, b, ldb, c, ldc, accumulate, j0, j1);
+  }
+  axpy_rows<R>(a, lda, k, b, ldb, c, ldc, accumulate, j0, j1);
+}
+
+constexpr int kDotRows = kAccRegs >= 16 ? 4 : 2;
+constexpr int kDotCols = 4;
+
+// c[0:R, 0:NB] (+)= a[0:R, 0:k] · bᵀ where b is NB rows of length k: vector dot products along k.
+template <int R, int NB>
+void dot_tile(const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
+              bool accumulate) {
+  V acc[R][NB];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) acc[r][j] = vzero();
+  int64_t p = 0;
+  for (; p + kLanes <= k; p += kLanes) {
+    V bv[NB];
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) bv[j] = vload(b + j * ldb + p);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const V av = vload(a + r * lda + p);
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j) acc[r][j] = vfma(av, bv[j], acc[r][j]);
+    }
+  }
+  if (p < k) {
+    const int n = int(k - p);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const V av = vload_n(a + r * lda + p, n);
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j) acc[r][j] = vfma(av, vload_n(b + j * ldb + p, n), acc[r][j]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) {
+      const float s = vsum(acc[r][j]);
+      c[r * ldc + j] = accumulate ? c[r * ldc + j] + s : s;
+    }
+}
+
+template <int R = kDotRows>
+void dot_dispatch(int rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c,
+                  int64_t ldc, bool accumulate, int64_t j0, int64_t j1) {
+  if constexpr (R > 1) {
+    if (rows < R) return dot_dispatch<R - 1>(rows, a, lda, k, b, ldb, c, ldc, accumulate, j0, j1);
+  }
+  int64_t j = j0;
+  for (; j + kDotCols <= j1; j += kDotCols)
+    dot_tile<R, kDotCols>(a, lda, k, b + j * ldb, ldb, c + j, ldc, accumulate);
+  for (; j < j1; ++j) dot_tile<R, 1>(a, lda, k, b + j * ldb, ldb, c + j, ldc, accumulate);
+}
+
+void small_m(const GemmArgs& g, int threads) {
+  const float* a = g.a;
+  int64_t lda = g.lda;
+  if (g.trans_a) {
+    float* t = scratch(2, static_cast<size_t>(g.m * g.k));
+    for (int64_t p = 0; p < g.k; ++p)
+      for (int64_t i = 0; i < g.m; ++i) t[i * g.k + p] = g.a[p * g.lda + i];
+    a = t;
+    lda = g.k;
+  }
+  // Tasks are column ranges in whole units of the widest tile, so that only the last one has a tail.
+  const int64_t unit = g.trans_b ? kDotCols : int64_t(nv_for_rows(1)) * kLanes;
+  const int64_t units = ceil_div(g.n, unit);
+  const int64_t tasks = min64(units, threads > 1 ? int64_t(threads) * 2 : 1);
+  const int64_t step = ceil_div(units, tasks) * unit;
+  const int64_t row_step = g.trans_b ? kDotRows : kAxpyRows;
+  parallel_for(tasks, [&](int64_t t) {
+    const int64_t j0 = t * step, j1 = min64(j0 + step, g.n);
+    if (j0 >= j1) return;
+    for (int64_t i = 0; i < g.m; i += row_step) {
+      const int rows = int(min64(row_step, g.m - i));
+      if (g.trans_b) {
+        dot_dispatch(rows, a + i * lda, lda, g.k, g.b, g.ldb, g.c + i * g.ldc, g.ldc, g.accumulate, j0, j1);
+      } else {
+        axpy_dispatch(rows, a + i * lda, lda, g.k, g.b, g.ldb, g.c + i * g.ldc, g.ldc, g.accumulate, j0, j1);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void matmul_forward(const GemmArgs& g) {
+  if (g.m <= 0 || g.n <= 0) return;
+  if (g.k <= 0) {
+    if (!g.accumulate)
+      for (int64_t i = 0; i < g.m; ++i)
+        for (int64_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = 0.0f;
+    return;
+  }
+  const int threads = g.m * g.n * g.k < kMinParallelWork ? 1 : num_threads();
+  if (g.m <= kSmallM) {
+    small_m(g, threads);
+  } else {
+    blocked(g, threads);
+  }
+}
+
+}  // namespace nf::cpu::NF_ISA_NS
