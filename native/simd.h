@@ -102,7 +102,8 @@ static inline float vsum(V v) { return vaddvq_f32(v); }
 
 #elif defined(NF_SIMD_SCALAR)
 // Portable fallback: a 4-float struct the compiler may map onto the baseline vector unit (SSE2 on
-// x86-64). Not fused: a*b+c rounds twice, as plain C++ does without FMA.
+// x86-64). vfma is a*b+c in plain C++: two roundings on x86-64, whose baseline has no FMA, but GCC
+// contracts it into fused instructions where the baseline has them (arm64).
 struct V {
   float x[4];
 };

@@ -2,7 +2,9 @@
 // back, and waking a sleeping thread costs tens of microseconds), then sleep on a condition variable.
 #include "threadpool.h"
 
+#if defined(__linux__)
 #include <sched.h>
+#endif
 
 #include <atomic>
 #include <chrono>
@@ -31,6 +33,31 @@ namespace {
 
 constexpr auto kSpin = std::chrono::microseconds(200);
 
+// One parallel_for call. Workers hold it by shared_ptr, so one that wakes after the call has returned
+// still reads valid memory; it only calls fn after claiming an index < n, which cannot happen once the
+// caller has seen all n tasks done and returned.
+struct Job {
+  TaskFn fn;
+  void* ctx;
+  int64_t n;
+  std::atomic<int64_t> next{0};
+  std::atomic<int64_t> done{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+
+  void drain() {
+    for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
+      try {
+        fn(ctx, i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+      done.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+};
+
 class Pool {
  public:
   explicit Pool(int threads) {
@@ -38,8 +65,8 @@ class Pool {
   }
   ~Pool() {
     {
-      std::lock_guard<std::mutex> lock(sleep_mutex_);
-      stop_.store(true);
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
       generation_.fetch_add(1);
     }
     wake_.notify_all();
@@ -47,71 +74,59 @@ class Pool {
   }
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Returns false (having done nothing) when another caller holds the pool.
+  // Returns false (having done nothing) when another caller holds the pool. The caller works too, and
+  // waits only until every task is done, not for late workers to check in: a worker descheduled by a
+  // busy machine delays the call by at most the task it holds.
   bool try_run(int64_t n, TaskFn fn, void* ctx) {
     std::unique_lock<std::mutex> busy(busy_mutex_, std::try_to_lock);
     if (!busy.owns_lock()) return false;
-    fn_ = fn;
-    ctx_ = ctx;
-    n_ = n;
-    next_.store(0);
-    error_ = nullptr;
-    active_.store(static_cast<int>(workers_.size()));
+    auto job = std::make_shared<Job>();
+    job->fn = fn;
+    job->ctx = ctx;
+    job->n = n;
     {
-      std::lock_guard<std::mutex> lock(sleep_mutex_);
+      std::lock_guard<std::mutex> lock(mutex_);
+      job_ = job;
       generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
-    drain();
-    while (active_.load(std::memory_order_acquire) != 0) cpu_relax();
-    if (error_) std::rethrow_exception(error_);
+    job->drain();
+    while (job->done.load(std::memory_order_acquire) != n) cpu_relax();
+    if (job->error) std::rethrow_exception(job->error);
     return true;
   }
 
  private:
-  void drain() {
-    for (;;) {
-      const int64_t i = next_.fetch_add(1, std::memory_order_relaxed);
-      if (i >= n_) return;
-      try {
-        fn_(ctx_, i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex_);
-        if (!error_) error_ = std::current_exception();
-      }
-    }
-  }
-
   void work() {
     uint64_t seen = 0;  // the generation at construction: a job posted before this thread starts is not missed
     for (;;) {
-      auto spin_until = std::chrono::steady_clock::now() + kSpin;
+      const auto spin_until = std::chrono::steady_clock::now() + kSpin;
       while (generation_.load(std::memory_order_acquire) == seen) {
         if (std::chrono::steady_clock::now() > spin_until) {
-          std::unique_lock<std::mutex> lock(sleep_mutex_);
+          std::unique_lock<std::mutex> lock(mutex_);
           wake_.wait(lock, [&] { return generation_.load() != seen; });
           break;
         }
         for (int k = 0; k < 64; ++k) cpu_relax();
       }
-      seen = generation_.load(std::memory_order_acquire);
-      if (stop_.load()) return;
-      drain();
-      active_.fetch_sub(1, std::memory_order_acq_rel);
+      std::shared_ptr<Job> job;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stop_) return;
+        seen = generation_.load();
+        job = job_;
+      }
+      if (job) job->drain();
     }
   }
 
   std::vector<std::thread> workers_;
-  std::mutex busy_mutex_, sleep_mutex_, error_mutex_;
+  std::mutex busy_mutex_;  // one parallel_for at a time
+  std::mutex mutex_;       // guards job_, stop_ and sleeping
   std::condition_variable wake_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int64_t> next_{0};
-  std::atomic<int> active_{0};
-  std::atomic<bool> stop_{false};
-  TaskFn fn_ = nullptr;
-  void* ctx_ = nullptr;
-  int64_t n_ = 0;
-  std::exception_ptr error_;
+  std::shared_ptr<Job> job_;
+  bool stop_ = false;
 };
 
 std::mutex g_pool_mutex;         // guards g_pool replacement
@@ -126,11 +141,14 @@ std::shared_ptr<Pool> current_pool() {
 }  // namespace
 
 int hardware_threads() {
+#if defined(__linux__)
+  // Containers and taskset limit the CPUs a process may use; hardware_concurrency() ignores that.
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) == 0) {
     const int n = CPU_COUNT(&set);
     if (n > 0) return n;
   }
+#endif
   const unsigned n = std::thread::hardware_concurrency();
   return n > 0 ? static_cast<int>(n) : 1;
 }

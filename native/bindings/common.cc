@@ -84,18 +84,17 @@ std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* nam
 void register_error_classes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) expected(info, 0, "an object of error classes", "classes");
+  const Napi::Object classes = info[0].As<Napi::Object>();
+  // Check every entry before replacing any, so a bad call leaves the registered classes as they were.
+  for (Code c : kAllCodes)
+    if (!classes.Get(code_name(c)).IsFunction())
+      throw Error(Code::InvalidArgument, std::string("No error class given for ") + code_name(c));
   auto* store = env.GetInstanceData<ErrorClasses>();
   if (!store) {
     store = new ErrorClasses();
     env.SetInstanceData(store);  // deleted by node-addon-api when the environment is torn down
   }
-  const Napi::Object classes = info[0].As<Napi::Object>();
-  for (Code c : kAllCodes) {
-    const Napi::Value ctor = classes.Get(code_name(c));
-    if (!ctor.IsFunction())
-      throw Error(Code::InvalidArgument, std::string("No error class given for ") + code_name(c));
-    store->by_code[code_name(c)] = Napi::Persistent(ctor.As<Napi::Function>());
-  }
+  for (Code c : kAllCodes) store->by_code[code_name(c)] = Napi::Persistent(classes.Get(code_name(c)).As<Napi::Function>());
 }
 
 void throw_js(Napi::Env env, Code code, const std::string& message) {

@@ -1,0 +1,14 @@
+// npm run bench [-- matmul|peak]: every bench table, or the named ones. Figures move ±30% between runs
+// on a shared machine: read the ratios within one run.
+import { backend } from '../lib/index.js';
+import { benchMatmul } from './ops/matmul.js';
+import { measurePeaks, printPeaks } from './peak.js';
+
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+
+const info = backend.info();
+console.log(`nodeformer ${info.version}: simd ${info.simd}, ${info.threads} threads, node ${process.versions.node}`);
+const peaks = measurePeaks();
+if (want('peak')) printPeaks(peaks);
+if (want('matmul')) await benchMatmul(peaks);

@@ -1,0 +1,68 @@
+// lib/backend.ts: info, threads, SIMD level, devices; NODEFORMER_ISA in a fresh process.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+import { backend, DeviceError, InvalidArgumentError } from '../lib/index.js';
+import { withThreads } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function child(code: string, env: Record<string, string>): string {
+  return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+describe('backend', () => {
+  it('info() follows the API contract', () => {
+    const info = backend.info();
+    expect(['avx512', 'avx2', 'neon', 'scalar']).toContain(info.simd);
+    expect(info.supportedSimd.at(-1)).toBe(info.simd);
+    expect(info.supportedSimd[0]).toBe('scalar');
+    expect(info.threads).toBeGreaterThanOrEqual(1);
+    expect(info.cuda).toEqual({ compiled: false, available: false, devices: [] });
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(info.device).toBe('cpu');
+  });
+
+  it('setThreads changes the pool and validates', () => {
+    withThreads(3, () => expect(backend.info().threads).toBe(3));
+    expect(() => backend.setThreads(0)).toThrow(InvalidArgumentError);
+    expect(() => backend.setThreads(1.5)).toThrow(InvalidArgumentError);
+  });
+
+  it('setSimd accepts supported levels only', () => {
+    const best = backend.info().simd;
+    expect(backend.setSimd('scalar')).toBe('scalar');
+    expect(backend.info().simd).toBe('scalar');
+    expect(backend.setSimd(best)).toBe(best);
+    expect(() => backend.setSimd('sse' as never)).toThrow(InvalidArgumentError);
+    if (!backend.info().supportedSimd.includes('neon')) expect(() => backend.setSimd('neon')).toThrow(/supports/);
+  });
+
+  it("setDevice('cuda') explains why it cannot", () => {
+    expect(() => backend.setDevice('cuda')).toThrow(DeviceError);
+    expect(() => backend.setDevice('cuda')).toThrow(/compiled without CUDA/);
+    backend.setDevice('cpu');
+    expect(backend.getDevice()).toBe('cpu');
+  });
+
+  it('NODEFORMER_ISA forces a lower level at load, and a bad one is a clear error', () => {
+    const code = "import { backend } from './lib/index.ts'; console.log(backend.info().simd)";
+    expect(child(code, { NODEFORMER_ISA: 'scalar' }).trim()).toBe('scalar');
+    const bad = "import { backend } from './lib/index.ts'; try { backend.info() } catch (e) { console.log(e.name + ': ' + e.message) }";
+    expect(child(bad, { NODEFORMER_ISA: 'avx9000' })).toMatch(/InvalidArgumentError: NODEFORMER_ISA: Expected an ISA this machine supports/);
+  });
+
+  it('a missing addon fails with every place tried and how to fix it', () => {
+    const code = "import { backend } from './lib/index.ts'; try { backend.info() } catch (e) { console.log(e.name + '\\n' + e.message) }";
+    const out = child(code, { NODEFORMER_ADDON: '/nonexistent/nodeformer.node' });
+    expect(out).toMatch(/^NativeLoadError/);
+    expect(out).toMatch(/\/nonexistent\/nodeformer.node \(from NODEFORMER_ADDON\)/);
+    expect(out).toMatch(/build[/\\]Release[/\\]nodeformer.node/);
+    expect(out).toMatch(/prebuilds[/\\]linux-x64|prebuilds[/\\]/);
+    expect(out).toMatch(/npm rebuild nodeformer/);
+  });
+});

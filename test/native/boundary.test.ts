@@ -1,0 +1,120 @@
+// The TypeScript/C++ boundary: every native entry point, called directly with bad input, throws the
+// typed error of lib/errors.ts and the process lives on to compute correct results afterwards. A new
+// native export must be listed here (the first test fails otherwise).
+import { describe, expect, it } from 'vitest';
+
+import {
+  DisposedError, DTypeError, InvalidArgumentError, NodeformerError, OutOfRangeError, ops, ShapeError, tensor, zeros,
+} from '../../lib/index.js';
+import { native } from '../../lib/native/binding.js';
+
+const nb = native() as unknown as Record<string, (...args: unknown[]) => unknown>;
+type ErrorClass = new (...args: never[]) => NodeformerError;
+
+const F = (n: number) => new Float32Array(n);
+function detached(n: number): Float32Array {
+  const buf = new ArrayBuffer(n * 4);
+  const view = new Float32Array(buf);
+  structuredClone(buf, { transfer: [buf] });
+  return view;
+}
+
+// A valid 2×3·3×4 product, and variations that break one argument at a time.
+const ok = (): unknown[] => [F(8), F(6), F(12), 2, 3, 4, false, false, false, 1, null, null];
+const withArg = (i: number, v: unknown) => { const a = ok(); a[i] = v; return a; };
+const okBwd = (): unknown[] => [F(6), F(12), F(8), F(6), F(12), 2, 3, 4, false, false, 1, null, null];
+const withBwd = (i: number, v: unknown) => { const a = okBwd(); a[i] = v; return a; };
+
+const forwardCases: Array<[string, unknown[], ErrorClass]> = [
+  ['no arguments', [], InvalidArgumentError],
+  ['c an Int32Array', withArg(0, new Int32Array(8)), DTypeError],
+  ['a a Float64Array', withArg(1, new Float64Array(6)), DTypeError],
+  ['b a plain array', withArg(2, [1, 2, 3]), InvalidArgumentError],
+  ['c too short', withArg(0, F(7)), ShapeError],
+  ['a too long', withArg(1, F(7)), ShapeError],
+  ['b detached', withArg(2, detached(12)), ShapeError],
+  ['m negative', withArg(3, -1), InvalidArgumentError],
+  ['k fractional', withArg(4, 1.5), InvalidArgumentError],
+  ['n NaN', withArg(5, Number.NaN), InvalidArgumentError],
+  ['m huge', withArg(3, 2 ** 40), InvalidArgumentError],
+  ['dims that overflow the buffers', [F(8), F(6), F(12), 2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1, false, false, false, 1, null, null], ShapeError],
+  ['transA a number', withArg(6, 1), InvalidArgumentError],
+  ['batch 0', withArg(9, 0), InvalidArgumentError],
+  ['offsets of the wrong length', withArg(10, new Float64Array(2)), ShapeError],
+  ['offsets an Int32Array', withArg(10, new Int32Array(1)), InvalidArgumentError],
+  ['an offset past the end', withArg(11, new Float64Array([1])), OutOfRangeError],
+  ['a negative offset', withArg(10, new Float64Array([-1])), OutOfRangeError],
+  ['a NaN offset', withArg(10, new Float64Array([Number.NaN])), OutOfRangeError],
+  ['a fractional offset', withArg(11, new Float64Array([0.5])), OutOfRangeError],
+];
+
+const backwardCases: Array<[string, unknown[], ErrorClass]> = [
+  ['no arguments', [], InvalidArgumentError],
+  ['dA an Int32Array', withBwd(0, new Int32Array(6)), DTypeError],
+  ['dA too short', withBwd(0, F(5)), ShapeError],
+  ['dB too long', withBwd(1, F(13)), ShapeError],
+  ['dC too short', withBwd(2, F(7)), ShapeError],
+  ['a detached', withBwd(3, detached(6)), ShapeError],
+  ['k negative', withBwd(6, -3), InvalidArgumentError],
+  ['b offset past the end', withBwd(12, new Float64Array([4])), OutOfRangeError],
+  ['dA undefined (not null)', withBwd(0, undefined), InvalidArgumentError],
+];
+
+const CASES: Record<string, Array<[string, unknown[], ErrorClass]>> = {
+  matmulForward: forwardCases,
+  matmulForwardNaive: forwardCases,
+  matmulBackward: backwardCases,
+  matmulBackwardNaive: backwardCases,
+  setThreads: [['0', [0], InvalidArgumentError], ['a string', ['2'], InvalidArgumentError], ['too many', [1e6], InvalidArgumentError]],
+  setSimd: [['unknown', ['sse9'], InvalidArgumentError], ['a number', [3], InvalidArgumentError]],
+  fmaPeak: [
+    ['unknown simd', ['x', 0.01, 1], InvalidArgumentError],
+    ['zero seconds', ['scalar', 0, 1], InvalidArgumentError],
+    ['too many threads', ['scalar', 0.01, 4096], InvalidArgumentError],
+  ],
+  registerErrorClasses: [['null', [null], InvalidArgumentError], ['missing classes', [{}], InvalidArgumentError]],
+  info: [], // takes no input
+};
+
+describe('native boundary', () => {
+  it('covers every native entry point', () => {
+    const exported = Object.keys(nb).filter((k) => typeof nb[k] === 'function').sort();
+    expect(exported).toEqual(Object.keys(CASES).sort());
+  });
+
+  for (const [fn, cases] of Object.entries(CASES)) {
+    it.each(cases)(`${fn}: %s throws its typed error`, (_, args, cls) => {
+      let caught: unknown;
+      try {
+        nb[fn]!(...args);
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(cls);
+      expect((caught as NodeformerError).code).toMatch(/^ERR_/);
+      expect((caught as Error).message.length).toBeGreaterThan(10);
+    });
+  }
+
+  it('lives on and computes correctly after all of that', () => {
+    const c = F(4);
+    nb.matmulForward!(c, new Float32Array([1, 2, 3, 4]), new Float32Array([5, 6, 7, 8]), 2, 2, 2, false, false, false, 1, null, null);
+    expect([...c]).toEqual([19, 22, 43, 50]);
+  });
+});
+
+describe('public boundary', () => {
+  it('a disposed tensor is a DisposedError, not a crash', () => {
+    const a = zeros([2, 2]);
+    a.dispose();
+    expect(() => ops.matmul(a, zeros([2, 2]))).toThrow(DisposedError);
+    expect(() => ops.naive.matmul(zeros([2, 2]), a)).toThrow(DisposedError);
+  });
+
+  it('wrong dtypes and shapes are typed errors', () => {
+    const ids = tensor(new Int32Array(4), [2, 2]);
+    expect(() => ops.matmul(zeros([2, 2]), ids)).toThrow(DTypeError);
+    expect(() => ops.matmul(zeros([2, 2]), zeros([3, 2]))).toThrow(ShapeError);
+    expect(() => ops.matmul(zeros([2, 2]), {} as never)).toThrow(InvalidArgumentError);
+  });
+});

@@ -1,0 +1,5 @@
+// An ES module consumer of the installed tarball (see pack.test.ts).
+import { backend, ops, tensor } from 'nodeformer';
+
+const c = ops.matmul(tensor([1, 2, 3, 4], [2, 2]), tensor([5, 6, 7, 8], [2, 2]));
+console.log(JSON.stringify({ c: [...c.toFloat32Array()], simd: backend.info().simd }));
