@@ -53,23 +53,29 @@ inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // ---------------------------------------------------------------------------------------------------
 // Packing (zero-padded to whole micro-panels, so the micro-kernel has no edge cases)
 
-// A[i0:i0+mc, p0:p0+kc] → ceil(mc/MR) panels, each kc × MR (r fastest).
+// The last row panel of a block is only as tall as it must be (a multiple of kMRStep), so a block of 64
+// rows with MR = 12 computes 5 panels of 12 and one of 4 instead of wasting 8 padded rows.
+constexpr int kMRStep = kMR % 4 == 0 ? 4 : kMR;
+inline int64_t panel_rows(int64_t mr) { return ceil_div(mr, kMRStep) * kMRStep; }
+
+// A[i0:i0+mc, p0:p0+kc] → panels of kc × MR (r fastest); the last one kc × panel_rows(rest).
 void pack_a(const GemmArgs& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
-  for (int64_t ir = 0; ir < mc; ir += kMR, dst += kMR * kc) {
-    const int64_t mr = min64(kMR, mc - ir);
+  for (int64_t ir = 0; ir < mc; ir += kMR) {
+    const int64_t mr = min64(kMR, mc - ir), h = panel_rows(mr);
     if (!g.trans_a) {
       const float* src = g.a + (i0 + ir) * g.lda + p0;
       for (int64_t p = 0; p < kc; ++p) {
-        for (int64_t r = 0; r < mr; ++r) dst[p * kMR + r] = src[r * g.lda + p];
-        for (int64_t r = mr; r < kMR; ++r) dst[p * kMR + r] = 0.0f;
+        for (int64_t r = 0; r < mr; ++r) dst[p * h + r] = src[r * g.lda + p];
+        for (int64_t r = mr; r < h; ++r) dst[p * h + r] = 0.0f;
       }
     } else {
       const float* src = g.a + p0 * g.lda + i0 + ir;
       for (int64_t p = 0; p < kc; ++p) {
-        for (int64_t r = 0; r < mr; ++r) dst[p * kMR + r] = src[p * g.lda + r];
-        for (int64_t r = mr; r < kMR; ++r) dst[p * kMR + r] = 0.0f;
+        for (int64_t r = 0; r < mr; ++r) dst[p * h + r] = src[p * g.lda + r];
+        for (int64_t r = mr; r < h; ++r) dst[p * h + r] = 0.0f;
       }
     }
+    dst += h * kc;
   }
 }
 
@@ -100,32 +106,41 @@ void pack_b(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, f
 
 // ---------------------------------------------------------------------------------------------------
 // The register tile: c[0:MR, 0:NR] (+)= pa (kc × MR) · pb (kc × NR)
-
+template <int MR>
 inline void micro_kernel(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
                          int64_t ldc, bool accumulate) {
-  V acc[kMR][kNV];
+  V acc[MR][kNV];
 #pragma GCC unroll 32
-  for (int r = 0; r < kMR; ++r)
+  for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) acc[r][v] = vzero();
-  for (int64_t p = 0; p < kc; ++p, pa += kMR, pb += kNR) {
+  for (int64_t p = 0; p < kc; ++p, pa += MR, pb += kNR) {
     V b[kNV];
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) b[v] = vload(pb + v * kLanes);
 #pragma GCC unroll 32
-    for (int r = 0; r < kMR; ++r) {
+    for (int r = 0; r < MR; ++r) {
       const V a = vset1(pa[r]);
 #pragma GCC unroll 4
       for (int v = 0; v < kNV; ++v) acc[r][v] = vfma(a, b[v], acc[r][v]);
     }
   }
 #pragma GCC unroll 32
-  for (int r = 0; r < kMR; ++r)
+  for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) {
       float* dst = c + r * ldc + v * kLanes;
       vstore(dst, accumulate ? vadd(vload(dst), acc[r][v]) : acc[r][v]);
     }
+}
+
+// The micro-kernel for a panel of h = kMR or a smaller multiple of kMRStep rows.
+template <int MR = kMR>
+inline void tile(int64_t h, int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, bool accumulate) {
+  if constexpr (MR > kMRStep) {
+    if (h < MR) return tile<MR - kMRStep>(h, kc, pa, pb, c, ldc, accumulate);
+  }
+  micro_kernel<MR>(kc, pa, pb, c, ldc, accumulate);
 }
 
 // C[m0:m1, n0:n1] of the blocked path, on the calling thread.
@@ -148,11 +163,12 @@ void blocked_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_
           for (int64_t ir = 0; ir < mc; ir += kMR) {
             const int64_t mr = min64(kMR, mc - ir);
             float* c = g.c + (ic + ir) * g.ldc + jc + jr;
-            if (mr == kMR && nr == kNR) {
-              micro_kernel(kc, pa + ir * kc, pb + jr * kc, c, g.ldc, accumulate);
+            const int64_t h = panel_rows(mr);
+            if (mr == h && nr == kNR) {
+              tile(h, kc, pa + ir * kc, pb + jr * kc, c, g.ldc, accumulate);
             } else {
               // Same arithmetic into a full tile, then the valid part is added or copied.
-              micro_kernel(kc, pa + ir * kc, pb + jr * kc, edge, kNR, false);
+              tile(h, kc, pa + ir * kc, pb + jr * kc, edge, kNR, false);
               for (int64_t r = 0; r < mr; ++r)
                 for (int64_t j = 0; j < nr; ++j)
                   c[r * g.ldc + j] = accumulate ? c[r * g.ldc + j] + edge[r * kNR + j] : edge[r * kNR + j];
