@@ -10,11 +10,13 @@ import { bitsEqual, compare, f32, gamma, matmulOracle, SIMD_LEVELS, withSimd, wi
 
 const nb = native();
 
-// Awkward shapes: 1s, primes, tails smaller than a vector, both sides of the M ≤ 16 switch, and more than
-// one KC (256) block of k.
+// Awkward shapes: 1s, primes, tails smaller than a vector, both sides of the M ≤ 16 switch, row tails of
+// every panel height, more than one KC (512) block of k, and N wide enough for B to be packed in groups
+// of 8 panels with a remainder.
 const SHAPES: Array<[number, number, number]> = [
   [1, 1, 1], [1, 7, 1], [1, 1, 13], [2, 3, 5], [3, 17, 31], [7, 13, 3], [16, 64, 100], [17, 33, 65],
   [1, 300, 257], [5, 257, 19], [13, 100, 129], [37, 41, 43], [64, 31, 1], [100, 300, 50], [29, 513, 67],
+  [33, 600, 300], [26, 70, 523],
 ];
 const TRANS: Array<[boolean, boolean]> = [[false, false], [true, false], [false, true], [true, true]];
 
