@@ -9,7 +9,7 @@
 import { checkBoolean, checkOptions, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
-import { cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -104,9 +104,10 @@ function run(fn: NativeBinding['matmulForward'], a: Tensor, b: Tensor, opts: Mat
   const ad = cpuData(a, 'a', 'float32');
   const bd = cpuData(b, 'b', 'float32');
   const p = planMatmul(a, b, opts);
-  const c = new Float32Array(p.batch * p.m * p.n);
+  const shape = Object.freeze([...p.batchShape, p.m, p.n]);
+  const c = allocate('float32', p.batch * p.m * p.n, shape);
   if (p.batch > 0) fn(c, ad, bd, p.m, p.k, p.n, p.transA, p.transB, false, p.batch, p.aOffsets, p.bOffsets);
-  return new Tensor(c, Object.freeze([...p.batchShape, p.m, p.n]));
+  return new Tensor(c, shape);
 }
 
 /** op(a)·op(b) with the packed, cache-blocked SIMD GEMM (multi-threaded). */

@@ -11,7 +11,7 @@ import { checkInteger, checkOneOf, checkOptions, checkShape, describe, formatSha
 import { DTypeError, InvalidArgumentError, ShapeError } from '../errors.js';
 import { backend, cudaUnavailable, DEVICES, type Device } from '../backend.js';
 import { Rng } from './random.js';
-import { type DType, Tensor, type TypedData } from './tensor.js';
+import { allocate, type DType, Tensor } from './tensor.js';
 
 export interface TensorOptions {
   /** Element type; defaults to the data's (Int32Array → int32, otherwise float32). */
@@ -38,10 +38,6 @@ function resolve(opts: unknown, name: string, fallback: DType): { dtype: DType; 
   return { dtype, requiresGrad: o.requiresGrad ?? false };
 }
 
-function allocate(dtype: DType, size: number): TypedData {
-  return dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
-}
-
 /** A tensor holding a copy of `data` (row-major) with the given shape. */
 export function tensor(data: Float32Array | Int32Array | readonly number[], shape: readonly number[], opts?: TensorOptions): Tensor {
   const isTyped = data instanceof Float32Array || data instanceof Int32Array;
@@ -62,7 +58,7 @@ export function tensor(data: Float32Array | Int32Array | readonly number[], shap
       }
     }
   }
-  const out = allocate(dtype, size);
+  const out = allocate(dtype, size, s);
   out.set(data as ArrayLike<number>);
   return new Tensor(out, s, requiresGrad);
 }
@@ -71,14 +67,14 @@ export function tensor(data: Float32Array | Int32Array | readonly number[], shap
 export function zeros(shape: readonly number[], opts?: TensorOptions): Tensor {
   const { shape: s, size } = checkShape(shape);
   const { dtype, requiresGrad } = resolve(opts, 'options', 'float32');
-  return new Tensor(allocate(dtype, size), s, requiresGrad);
+  return new Tensor(allocate(dtype, size, s), s, requiresGrad);
 }
 
 /** A tensor of ones. */
 export function ones(shape: readonly number[], opts?: TensorOptions): Tensor {
   const { shape: s, size } = checkShape(shape);
   const { dtype, requiresGrad } = resolve(opts, 'options', 'float32');
-  return new Tensor(allocate(dtype, size).fill(1), s, requiresGrad);
+  return new Tensor(allocate(dtype, size, s).fill(1), s, requiresGrad);
 }
 
 export interface RandnOptions {
@@ -101,7 +97,7 @@ export function randn(shape: readonly number[], opts?: RandnOptions): Tensor {
   }
   const { requiresGrad } = resolve({ device: o.device, requiresGrad: o.requiresGrad }, 'options', 'float32');
   const rng = new Rng(seed);
-  const out = new Float32Array(size);
+  const out = allocate('float32', size, s);
   for (let i = 0; i < size; i++) out[i] = rng.normal() * std;
   return new Tensor(out, s, requiresGrad);
 }

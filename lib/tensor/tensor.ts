@@ -7,7 +7,7 @@
 import { inspect } from 'node:util';
 
 import { describe, formatShape } from '../check.js';
-import { DeviceError, DisposedError, DTypeError, InvalidArgumentError } from '../errors.js';
+import { DeviceError, DisposedError, DTypeError, InvalidArgumentError, ShapeError } from '../errors.js';
 import { cudaUnavailable, DEVICES, type Device } from '../backend.js';
 
 export type DType = 'float32' | 'int32';
@@ -115,4 +115,18 @@ export function cpuData(t: unknown, name: string, dtype: DType): TypedData {
   if (t.device !== 'cpu') throw new DeviceError(`Expected a cpu tensor for ${name} but it is on ${t.device}`);
   if (t.dtype !== dtype) throw new DTypeError(`Expected a ${dtype} tensor for ${name} but received ${t.dtype}`);
   return data;
+}
+
+/**
+ * @internal Zeroed storage for `size` elements of `dtype`; a size no typed array can hold is a ShapeError
+ * naming the shape (not the bare RangeError of the typed array constructor).
+ */
+export function allocate(dtype: 'float32', size: number, shape: readonly number[]): Float32Array;
+export function allocate(dtype: DType, size: number, shape: readonly number[]): TypedData;
+export function allocate(dtype: DType, size: number, shape: readonly number[]): TypedData {
+  try {
+    return dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
+  } catch (cause) {
+    throw new ShapeError(`Cannot allocate a ${dtype} tensor of shape ${formatShape(shape)} (${size} elements)`, { cause });
+  }
 }

@@ -50,7 +50,6 @@ constexpr int64_t kPrefetchRows = 4;
 constexpr int64_t kMinParallelWork = int64_t(1) << 17;
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // ---------------------------------------------------------------------------------------------------
@@ -86,6 +85,8 @@ void pack_a(const GemmArgs& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc, f
 void pack_b(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
   int64_t jr0 = 0;
   if (!g.trans_b) {
+    // Whole groups of 8 panels first, reading each row of B in 1 KiB runs rather than 128 B ones: with
+    // a large ldb every row is on another page (A/B-measured: +7% at 64×512×2048, +20% at 17×512×2048).
     constexpr int kGroup = 8;
     for (; jr0 + kGroup * kNR <= nc; jr0 += kGroup * kNR, dst += kGroup * kNR * kc) {
       const float* src = g.b + p0 * g.ldb + j0 + jr0;

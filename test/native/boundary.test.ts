@@ -117,4 +117,9 @@ describe('public boundary', () => {
     expect(() => ops.matmul(zeros([2, 2]), zeros([3, 2]))).toThrow(ShapeError);
     expect(() => ops.matmul(zeros([2, 2]), {} as never)).toThrow(InvalidArgumentError);
   });
+
+  it('a result too large to allocate is a ShapeError naming its shape', () => {
+    expect(() => ops.matmul(zeros([100_000, 1]), zeros([1, 100_000]))).toThrow(/Cannot allocate a float32 tensor of shape \[100000, 100000\]/);
+    expect(() => zeros([2 ** 26, 2 ** 26])).toThrow(ShapeError);
+  });
 });
