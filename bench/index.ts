@@ -9,6 +9,5 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 
 const info = backend.info();
 console.log(`nodeformer ${info.version}: simd ${info.simd}, ${info.threads} threads, node ${process.versions.node}`);
-const peaks = measurePeaks();
-if (want('peak')) printPeaks(peaks);
-if (want('matmul')) await benchMatmul(peaks);
+if (want('peak')) printPeaks(measurePeaks());
+if (want('matmul')) await benchMatmul();
