@@ -13,25 +13,18 @@ export const f32 = (n: number, seed: number, scale = 1): Float32Array => {
 /** Every SIMD level this machine runs, for describe.each; the best one is restored after each use. */
 export const SIMD_LEVELS: Simd[] = native().info().supportedSimd;
 
-export function withSimd<T>(simd: Simd, fn: () => T): T {
-  const before = backend.info().simd;
-  backend.setSimd(simd);
+function scoped<V, T>(before: V, set: (v: V) => unknown, value: V, fn: () => T): T {
+  set(value);
   try {
     return fn();
   } finally {
-    backend.setSimd(before);
+    set(before);
   }
 }
 
-export function withThreads<T>(threads: number, fn: () => T): T {
-  const before = backend.info().threads;
-  backend.setThreads(threads);
-  try {
-    return fn();
-  } finally {
-    backend.setThreads(before);
-  }
-}
+export const withSimd = <T>(simd: Simd, fn: () => T): T => scoped(backend.info().simd, backend.setSimd, simd, fn);
+export const withThreads = <T>(threads: number, fn: () => T): T =>
+  scoped(backend.info().threads, backend.setThreads, threads, fn);
 
 /**
  * The float64 oracle of C = op(A)·op(B) (m×n) and, per element, Σ|a||b|: the scale a float32 result's

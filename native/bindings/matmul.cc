@@ -7,6 +7,8 @@
 //     dA += ∂L/∂A and dB += ∂L/∂B (gradients accumulate, so broadcast operands sum over their batches);
 //     each is one matmul_forward call per batch.
 // The *Naive twins run the same with the reference triple loop.
+#include <utility>
+
 #include "../dispatch.h"
 #include "common.h"
 
@@ -96,6 +98,20 @@ Dims read_dims(const Napi::CallbackInfo& info, size_t first) {
   return d;
 }
 
+// Reads `batch` and the two offset arrays (arguments first, first+1, first+2) into d and the operands,
+// and checks that every batch of a, b and the contiguous output `out` lies inside its buffer.
+std::pair<Operand, Operand> read_batch(const Napi::CallbackInfo& info, size_t first, Dims& d, const F32& a,
+                                       const F32& b, Operand out) {
+  d.batch = int_arg(info, first, "batch", 1, kMaxDim);
+  const Operand ao{"a", a.length, f64_arg_or_null(info, first + 1, "aOffsets", d.batch), d.m * d.k};
+  const Operand bo{"b", b.length, f64_arg_or_null(info, first + 2, "bOffsets", d.batch), d.k * d.n};
+  out.extent = d.m * d.n;
+  check_operand(ao, d.batch);
+  check_operand(bo, d.batch);
+  check_operand(out, d.batch);
+  return {ao, bo};
+}
+
 MatmulFn pick(bool naive) { return naive ? cpu::ref::matmul_forward : kernels().matmul_forward; }
 
 template <bool Naive>
@@ -103,12 +119,7 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   const F32 c = f32_arg(info, 0, "c"), a = f32_arg(info, 1, "a"), b = f32_arg(info, 2, "b");
   Dims d = read_dims(info, 3);
   const bool accumulate = bool_arg(info, 8, "accumulate");
-  d.batch = int_arg(info, 9, "batch", 1, kMaxDim);
-  const Operand ao{"a", a.length, f64_arg_or_null(info, 10, "aOffsets", d.batch), d.m * d.k};
-  const Operand bo{"b", b.length, f64_arg_or_null(info, 11, "bOffsets", d.batch), d.k * d.n};
-  check_operand(ao, d.batch);
-  check_operand(bo, d.batch);
-  check_operand(Operand{"c", c.length, nullptr, d.m * d.n}, d.batch);
+  const auto [ao, bo] = read_batch(info, 9, d, a, b, Operand{"c", c.length, nullptr, 0});
   run_forward(pick(Naive), d, c.data, a.data, ao, b.data, bo, accumulate);
   return info.Env().Undefined();
 }
@@ -120,12 +131,7 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   const F32 db = want_db ? f32_arg(info, 1, "dB") : F32{nullptr, 0};
   const F32 dc = f32_arg(info, 2, "dC"), a = f32_arg(info, 3, "a"), b = f32_arg(info, 4, "b");
   Dims d = read_dims(info, 5);
-  d.batch = int_arg(info, 10, "batch", 1, kMaxDim);
-  const Operand ao{"a", a.length, f64_arg_or_null(info, 11, "aOffsets", d.batch), d.m * d.k};
-  const Operand bo{"b", b.length, f64_arg_or_null(info, 12, "bOffsets", d.batch), d.k * d.n};
-  check_operand(ao, d.batch);
-  check_operand(bo, d.batch);
-  check_operand(Operand{"dC", dc.length, nullptr, d.m * d.n}, d.batch);
+  const auto [ao, bo] = read_batch(info, 10, d, a, b, Operand{"dC", dc.length, nullptr, 0});
   // Gradients share their operand's layout, offsets included.
   if (want_da && da.length != a.length)
     throw Error(Code::Shape, "Expected dA to have the " + std::to_string(a.length) + " elements of a but it has " +
