@@ -4,7 +4,7 @@ import { backend } from '../lib/index.js';
 import { native } from '../lib/native/binding.js';
 import { fixed, table } from './common.js';
 
-export interface Peak {
+interface Peak {
   simd: string;
   one: number;   // GFLOP/s on one thread
   all: number;   // GFLOP/s on every thread
