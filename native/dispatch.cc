@@ -46,18 +46,23 @@ X86Features detect_x86() {
 }
 #endif
 
+// Every kernel of one ISA namespace, in KernelTable's order.
+#define NF_KERNELS(isa, ns) \
+  KernelTable { isa, cpu::ns::matmul_forward, cpu::ns::fma_peak }
+
 KernelTable table_for(Isa isa) {
   switch (isa) {
 #if defined(__x86_64__)
-    case Isa::Avx512: return {isa, cpu::avx512::matmul_forward, cpu::avx512::fma_peak};
-    case Isa::Avx2: return {isa, cpu::avx2::matmul_forward, cpu::avx2::fma_peak};
+    case Isa::Avx512: return NF_KERNELS(isa, avx512);
+    case Isa::Avx2: return NF_KERNELS(isa, avx2);
 #endif
 #if defined(__aarch64__)
-    case Isa::Neon: return {isa, cpu::neon::matmul_forward, cpu::neon::fma_peak};
+    case Isa::Neon: return NF_KERNELS(isa, neon);
 #endif
-    default: return {Isa::Scalar, cpu::scalar::matmul_forward, cpu::scalar::fma_peak};
+    default: return NF_KERNELS(Isa::Scalar, scalar);
   }
 }
+#undef NF_KERNELS
 
 // One immutable table per ISA, built once; switching ISA swaps which one is current.
 const KernelTable& table(Isa isa) {

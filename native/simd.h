@@ -10,8 +10,11 @@
 //   vload_n(p, n)      the first n (< kLanes) lanes from p, zeros above; never reads past p + n
 //   vstore_n(p, v, n)  writes the first n lanes only
 //   vfma(a, b, c)      a * b + c (fused where the ISA has it)
-//   vadd(a, b)
-//   vsum(v)            the horizontal sum, in a fixed order
+//   vadd/vsub/vmul/vdiv(a, b), vmax/vmin(a, b), vsqrt(a)
+//   vselect_gt(a, b, x, y)  per lane: a > b ? x : y (false when either is NaN)
+//   vsum(v), vhmax(v)  the horizontal sum (in a fixed order) and maximum
+//   vexp(x)            e^x within 2 ulp on [-87, 88]; exactly 0 below ≈ -87.9 (exp(-inf) = 0); saturates above 88.37
+//   vround(x)          to the nearest integer (ties to even)
 //   kAccRegs           how many vector accumulators a micro-kernel may keep in registers
 //   prefetch(p)        hint that the cache line at p is read soon (no-op where unsupported)
 #pragma once
@@ -46,6 +49,19 @@ static inline V vload_n(const float* p, int n) { return _mm512_maskz_loadu_ps(ta
 static inline void vstore_n(float* p, V v, int n) { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
 static inline V vfma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
 static inline V vadd(V a, V b) { return _mm512_add_ps(a, b); }
+static inline V vsub(V a, V b) { return _mm512_sub_ps(a, b); }
+static inline V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
+static inline V vdiv(V a, V b) { return _mm512_div_ps(a, b); }
+static inline V vmax(V a, V b) { return _mm512_max_ps(a, b); }
+static inline V vmin(V a, V b) { return _mm512_min_ps(a, b); }
+static inline V vsqrt(V a) { return _mm512_sqrt_ps(a); }
+static inline V vselect_gt(V a, V b, V x, V y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
+static inline V vround(V x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+// 2^n for integral n in [-127, 128] (n = -127 gives 0): n + 127 placed in the exponent field.
+static inline V vpow2i(V n) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
+}
+static inline float vhmax(V v) { return _mm512_reduce_max_ps(v); }
 static inline float vsum(V v) {
   const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v),
                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
@@ -71,6 +87,23 @@ static inline V vload_n(const float* p, int n) { return _mm256_maskload_ps(p, ta
 static inline void vstore_n(float* p, V v, int n) { _mm256_maskstore_ps(p, tail_mask(n), v); }
 static inline V vfma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
 static inline V vadd(V a, V b) { return _mm256_add_ps(a, b); }
+static inline V vsub(V a, V b) { return _mm256_sub_ps(a, b); }
+static inline V vmul(V a, V b) { return _mm256_mul_ps(a, b); }
+static inline V vdiv(V a, V b) { return _mm256_div_ps(a, b); }
+static inline V vmax(V a, V b) { return _mm256_max_ps(a, b); }
+static inline V vmin(V a, V b) { return _mm256_min_ps(a, b); }
+static inline V vsqrt(V a) { return _mm256_sqrt_ps(a); }
+static inline V vselect_gt(V a, V b, V x, V y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+static inline V vround(V x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+static inline V vpow2i(V n) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+}
+static inline float vhmax(V v) {
+  __m128 q = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  q = _mm_max_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_max_ss(q, _mm_movehdup_ps(q));
+  return _mm_cvtss_f32(q);
+}
 static inline float vsum(V v) {
   __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   q = _mm_add_ps(q, _mm_movehl_ps(q, q));
@@ -98,6 +131,18 @@ static inline void vstore_n(float* p, V v, int n) {
 }
 static inline V vfma(V a, V b, V c) { return vfmaq_f32(c, a, b); }
 static inline V vadd(V a, V b) { return vaddq_f32(a, b); }
+static inline V vsub(V a, V b) { return vsubq_f32(a, b); }
+static inline V vmul(V a, V b) { return vmulq_f32(a, b); }
+static inline V vdiv(V a, V b) { return vdivq_f32(a, b); }
+static inline V vmax(V a, V b) { return vmaxq_f32(a, b); }
+static inline V vmin(V a, V b) { return vminq_f32(a, b); }
+static inline V vsqrt(V a) { return vsqrtq_f32(a); }
+static inline V vselect_gt(V a, V b, V x, V y) { return vbslq_f32(vcgtq_f32(a, b), x, y); }
+static inline V vround(V x) { return vrndnq_f32(x); }
+static inline V vpow2i(V n) {
+  return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23));
+}
+static inline float vhmax(V v) { return vmaxvq_f32(v); }
 static inline float vsum(V v) { return vaddvq_f32(v); }
 
 #elif defined(NF_SIMD_SCALAR)
@@ -133,10 +178,61 @@ static inline V vadd(V a, V b) {
   for (int i = 0; i < 4; ++i) r.x[i] = a.x[i] + b.x[i];
   return r;
 }
+template <class F>
+static inline V vmap2(V a, V b, F f) {
+  V r;
+  for (int i = 0; i < 4; ++i) r.x[i] = f(a.x[i], b.x[i]);
+  return r;
+}
+static inline V vsub(V a, V b) { return vmap2(a, b, [](float x, float y) { return x - y; }); }
+static inline V vmul(V a, V b) { return vmap2(a, b, [](float x, float y) { return x * y; }); }
+static inline V vdiv(V a, V b) { return vmap2(a, b, [](float x, float y) { return x / y; }); }
+// x86's maxps/minps: the second operand when either is NaN.
+static inline V vmax(V a, V b) { return vmap2(a, b, [](float x, float y) { return x > y ? x : y; }); }
+static inline V vmin(V a, V b) { return vmap2(a, b, [](float x, float y) { return x < y ? x : y; }); }
+static inline V vsqrt(V a) { return vmap2(a, a, [](float v, float) { return __builtin_sqrtf(v); }); }
+static inline V vselect_gt(V a, V b, V x, V y) {
+  V r;
+  for (int i = 0; i < 4; ++i) r.x[i] = a.x[i] > b.x[i] ? x.x[i] : y.x[i];
+  return r;
+}
+static inline V vround(V x) { return vmap2(x, x, [](float v, float) { return __builtin_rintf(v); }); }
+static inline V vpow2i(V n) {
+  return vmap2(n, n, [](float v, float) {
+    const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(v) + 127) << 23;
+    float f;
+    __builtin_memcpy(&f, &bits, sizeof f);
+    return f;
+  });
+}
+static inline float vhmax(V v) {
+  const float a = v.x[0] > v.x[1] ? v.x[0] : v.x[1], b = v.x[2] > v.x[3] ? v.x[2] : v.x[3];
+  return a > b ? a : b;
+}
 static inline float vsum(V v) { return (v.x[0] + v.x[1]) + (v.x[2] + v.x[3]); }
 
 #else
 #error "define one of NF_SIMD_AVX512, NF_SIMD_AVX2, NF_SIMD_NEON, NF_SIMD_SCALAR before including simd.h"
 #endif
+
+// e^x as 2^n · e^r with n = round(x·log2 e) and |r| ≤ ln2/2, r computed in two parts (ln2 = C1 + C2, C1
+// exact in few bits) so that it stays exact for large n; e^r by a degree-7 minimax polynomial (Cephes'
+// expf coefficients). Clamping x to [-88, 88.376] keeps n in [-127, 127]; n = -127 yields 0, so the
+// result underflows to exactly 0 for x below ≈ -87.9 and exp(-inf) = 0 (masked scores). The clamp is
+// written max(lo, x) so that a NaN x stays NaN on x86.
+static inline V vexp(V x) {
+  x = vmin(vset1(88.3762626647949f), vmax(vset1(-88.0f), x));
+  const V n = vround(vmul(x, vset1(1.44269504088896341f)));
+  V r = vfma(n, vset1(-0.693359375f), x);
+  r = vfma(n, vset1(2.12194440e-4f), r);
+  V p = vset1(1.9875691500e-4f);
+  p = vfma(p, r, vset1(1.3981999507e-3f));
+  p = vfma(p, r, vset1(8.3334519073e-3f));
+  p = vfma(p, r, vset1(4.1665795894e-2f));
+  p = vfma(p, r, vset1(1.6666665459e-1f));
+  p = vfma(p, r, vset1(5.0000001201e-1f));
+  p = vfma(p, vmul(r, r), vadd(r, vset1(1.0f)));
+  return vmul(p, vpow2i(n));
+}
 
 }  // namespace nf::simd
