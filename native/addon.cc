@@ -6,6 +6,7 @@
 #include "dispatch.h"
 
 namespace nf::napi {
+void register_attention(Napi::Env env, Napi::Object exports);
 void register_backend(Napi::Env env, Napi::Object exports);
 void register_bench(Napi::Env env, Napi::Object exports);
 void register_matmul(Napi::Env env, Napi::Object exports);
@@ -17,6 +18,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   } catch (const nf::Error& e) {
     nf::napi::throw_js(env, e.code(), e.what());
   }
+  nf::napi::register_attention(env, exports);
   nf::napi::register_backend(env, exports);
   nf::napi::register_bench(env, exports);
   nf::napi::register_matmul(env, exports);

@@ -48,7 +48,9 @@ X86Features detect_x86() {
 
 // Every kernel of one ISA namespace, in KernelTable's order.
 #define NF_KERNELS(isa, ns) \
-  KernelTable { isa, cpu::ns::matmul_forward, cpu::ns::fma_peak }
+  KernelTable {                                                                               \
+    isa, cpu::ns::matmul_forward, cpu::ns::fma_peak, cpu::ns::attention_forward, cpu::ns::attention_backward \
+  }
 
 KernelTable table_for(Isa isa) {
   switch (isa) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/attention.h"
 #include "kernels/fma_peak.h"
 #include "kernels/matmul.h"
 
@@ -18,6 +19,8 @@ struct KernelTable {
   Isa isa;
   cpu::MatmulFn matmul_forward;
   cpu::FmaPeakFn fma_peak;
+  cpu::AttentionForwardFn attention_forward;
+  cpu::AttentionBackwardFn attention_backward;
 };
 
 // The table of one supported ISA (for benches that compare ISAs); throws nf::Error if unsupported here.

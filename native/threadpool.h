@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 namespace nf {
 
@@ -25,8 +26,9 @@ void run_parallel(int64_t n, TaskFn fn, void* ctx);
 
 template <class F>
 inline void parallel_for(int64_t n, F&& fn) {
+  using Fn = std::remove_reference_t<F>;  // fn may be an lvalue (F = Fn&)
   run_parallel(
-      n, [](void* ctx, int64_t i) { (*static_cast<F*>(ctx))(i); }, const_cast<void*>(static_cast<const void*>(&fn)));
+      n, [](void* ctx, int64_t i) { (*static_cast<Fn*>(ctx))(i); }, const_cast<void*>(static_cast<const void*>(&fn)));
 }
 
 // A grow-only, 64-byte aligned scratch buffer owned by the calling thread (slot 0..3). Kernels use it for

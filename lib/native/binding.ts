@@ -52,6 +52,19 @@ export interface NativeBinding {
     bOffsets: Offsets,
   ): void;
   matmulBackwardNaive: NativeBinding['matmulBackward'];
+  /** out, lse ← attention of q, k, v; see native/bindings/attention.cc. */
+  attentionForward(
+    out: Float32Array, lse: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, batch: number,
+    heads: number, lq: number, lk: number, d: number, causal: boolean, scale: number, kvLengths: Int32Array | null,
+  ): void;
+  attentionForwardNaive: NativeBinding['attentionForward'];
+  /** dq, dk, dv ← gradients of the attention output given dout (written, not accumulated). */
+  attentionBackward(
+    dq: Float32Array, dk: Float32Array, dv: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array,
+    out: Float32Array, lse: Float32Array, dout: Float32Array, batch: number, heads: number, lq: number, lk: number,
+    d: number, causal: boolean, scale: number, kvLengths: Int32Array | null,
+  ): void;
+  attentionBackwardNaive: NativeBinding['attentionBackward'];
 }
 
 let loaded: NativeBinding | undefined;

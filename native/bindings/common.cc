@@ -60,6 +60,24 @@ const double* f64_arg_or_null(const Napi::CallbackInfo& info, size_t i, const ch
   return arr.Data();
 }
 
+const int32_t* i32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length) {
+  const Napi::Value v = info[i];
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    expected(info, i, "an Int32Array or null", name);
+  auto arr = v.As<Napi::Int32Array>();
+  if (arr.ElementLength() != expected_length)
+    throw Error(Code::Shape, std::string("Expected ") + std::to_string(expected_length) + " entries in " + name +
+                                 " but received " + std::to_string(arr.ElementLength()));
+  return arr.Data();
+}
+
+double float_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue())) expected(info, i, "a finite number", name);
+  return v.As<Napi::Number>().DoubleValue();
+}
+
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
   const Napi::Value v = info[i];
   if (!v.IsNumber()) expected(info, i, "an integer", name);

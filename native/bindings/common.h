@@ -19,9 +19,12 @@ struct F32 {
 
 // Argument readers; `name` appears in the error message ("Expected a Float32Array for a but received ...").
 F32 f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+// An Int32Array of exactly `expected_length` entries, or nullptr for null or undefined.
+const int32_t* i32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length);
 // A Float64Array, or nullptr/length 0 for null or undefined.
 const double* f64_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length);
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
+double float_arg(const Napi::CallbackInfo& info, size_t i, const char* name);  // finite
 bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 

@@ -60,7 +60,46 @@ const backwardCases: Array<[string, unknown[], ErrorClass]> = [
   ['dA undefined (not null)', withBwd(0, undefined), InvalidArgumentError],
 ];
 
+// Attention on B = 2, H = 1, Lq = 2, Lk = 3, D = 2: q/out/dout 8 floats, k/v 12, lse 4.
+const attArgs = (): unknown[] => [2, 1, 2, 3, 2, false, 0.5, Int32Array.of(3, 1)];
+const okAtt = (): unknown[] => [F(8), F(4), F(8), F(12), F(12), ...attArgs()];
+const withAtt = (i: number, v: unknown) => { const a = okAtt(); a[i] = v; return a; };
+const okAttBwd = (): unknown[] => [F(8), F(12), F(12), F(8), F(12), F(12), F(8), F(4), F(8), ...attArgs()];
+const withAttBwd = (i: number, v: unknown) => { const a = okAttBwd(); a[i] = v; return a; };
+const attentionCases: Array<[string, unknown[], ErrorClass]> = [
+  ['no arguments', [], InvalidArgumentError],
+  ['out too short', withAtt(0, F(7)), ShapeError],
+  ['lse too long', withAtt(1, F(5)), ShapeError],
+  ['q an Int32Array', withAtt(2, new Int32Array(8)), DTypeError],
+  ['k detached', withAtt(3, detached(12)), ShapeError],
+  ['v too short', withAtt(4, F(11)), ShapeError],
+  ['d = 0', withAtt(9, 0), InvalidArgumentError],
+  ['lk that overflows the buffers', withAtt(8, 2 ** 31 - 1), ShapeError],
+  ['causal a number', withAtt(10, 1), InvalidArgumentError],
+  ['scale NaN', withAtt(11, Number.NaN), InvalidArgumentError],
+  ['scale Infinity', withAtt(11, Number.POSITIVE_INFINITY), InvalidArgumentError],
+  ['kvLengths a Float32Array', withAtt(12, F(2)), InvalidArgumentError],
+  ['kvLengths of the wrong length', withAtt(12, Int32Array.of(3)), ShapeError],
+  ['a kv length past Lk', withAtt(12, Int32Array.of(3, 4)), OutOfRangeError],
+  ['a negative kv length', withAtt(12, Int32Array.of(-1, 3)), OutOfRangeError],
+];
+const attentionBackwardCases: Array<[string, unknown[], ErrorClass]> = [
+  ['no arguments', [], InvalidArgumentError],
+  ['dq too short', withAttBwd(0, F(7)), ShapeError],
+  ['dk an Int32Array', withAttBwd(1, new Int32Array(12)), DTypeError],
+  ['dv too long', withAttBwd(2, F(13)), ShapeError],
+  ['out detached', withAttBwd(6, detached(8)), ShapeError],
+  ['lse too short', withAttBwd(7, F(3)), ShapeError],
+  ['dout too short', withAttBwd(8, F(6)), ShapeError],
+  ['heads negative', withAttBwd(10, -1), InvalidArgumentError],
+  ['a kv length past Lk', withAttBwd(16, Int32Array.of(9, 1)), OutOfRangeError],
+];
+
 const CASES: Record<string, Array<[string, unknown[], ErrorClass]>> = {
+  attentionForward: attentionCases,
+  attentionForwardNaive: attentionCases,
+  attentionBackward: attentionBackwardCases,
+  attentionBackwardNaive: attentionBackwardCases,
   matmulForward: forwardCases,
   matmulForwardNaive: forwardCases,
   matmulBackward: backwardCases,

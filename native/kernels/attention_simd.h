@@ -1,0 +1,365 @@
+// The fused attention of attention.h, written once against simd.h and compiled by attention_<isa>.cc.
+//
+// Forward (FlashAttention's scheme, on a CPU): a task owns a block of bq query rows of one (batch, head)
+// and walks the key blocks of bk keys it can see. Per key block: S = Q·K_blockᵀ (bq×bk, in L1), the online
+// softmax (running max m and sum l per row; the output accumulator is rescaled by e^(m_old − m_new) when
+// the max grows, normalisation deferred to the end), then O += P·V_block. K is packed once per call into
+// D×bk panels (keys contiguous), so both products are broadcast-FMA register tiles (tiles_simd.h) that
+// stream their right operand from L1. Extra memory: the packed K (the size of k) plus per-thread blocks.
+// Causal and kv_lengths masks are per-row key limits: key blocks past a query block's largest limit are
+// never touched, and within the diagonal block each row stops at its own limit.
+//
+// Decoding (few query blocks in all, e.g. Lq = 1 with few heads): the keys are split into ranges whose
+// partial (m, l, O) are merged afterwards, so that both cores work. How many ranges depends on the shape
+// only, so results never depend on the thread count.
+//
+// Backward (FlashAttention-2's recomputation): a task owns a group of key blocks of one (batch, head); per
+// key block it packs K and V panels, then for every query block that sees it recomputes P = exp(S − lse),
+// and accumulates dV += Pᵀ dO and dK += dSᵀ Q in L1-resident blocks while adding dS·K into dQ. dQ rows are
+// shared by all key blocks, so with one group per head the task owns them outright; with several groups
+// (few heads) each group sums into its own copy and the copies are added in group order.
+#pragma once
+
+#include <unistd.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "../simd.h"
+#include "../threadpool.h"
+#include "attention.h"
+#include "tiles_simd.h"
+
+#ifndef NF_ISA_NS
+#error "define NF_ISA_NS (the ISA's namespace) before including attention_simd.h"
+#endif
+
+namespace nf::cpu::NF_ISA_NS {
+namespace {
+
+using namespace nf::simd;
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+// Register tiles 4 vectors wide (64 keys or dims with AVX-512): as many rows as the accumulators allow.
+constexpr int kRows = kAccRegs / 4 > 0 ? kAccRegs / 4 : 1;
+constexpr int64_t kTileCols = 4 * kLanes;
+// Fewer (batch·head·query-block) tasks than this and the keys are split (decode) or grouped (backward).
+constexpr int64_t kMinTasks = 8;
+// A key range worth a task of its own when splitting.
+constexpr int64_t kMinSplitKeys = 256;
+// Below this many multiply-adds the whole call runs on the calling thread.
+constexpr int64_t kMinParallelWork = int64_t(1) << 16;
+
+inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+int64_t cache_bytes(int name, int64_t fallback) {
+#if defined(_SC_LEVEL1_DCACHE_SIZE)
+  const long v = sysconf(name);
+  if (v > 0) return v;
+#endif
+  (void)name;
+  return fallback;
+}
+
+struct Blocks {
+  int64_t bq, bk;
+};
+
+// bk: a K panel and a V block (2·bk·D floats) fill about the L1 data cache, in whole 4-vector tiles.
+// bq: Q, O and the scores of a query block (bq·(2D + bk) floats) use about a quarter of L2.
+Blocks blocks_for(int64_t d, int64_t lq) {
+#if defined(_SC_LEVEL1_DCACHE_SIZE)
+  static const int64_t l1 = cache_bytes(_SC_LEVEL1_DCACHE_SIZE, 32 << 10);
+  static const int64_t l2 = cache_bytes(_SC_LEVEL2_CACHE_SIZE, 512 << 10);
+#else
+  static const int64_t l1 = 32 << 10, l2 = 512 << 10;
+#endif
+  const int64_t bk = min64(512, max64(kTileCols, l1 / (8 * d) / kTileCols * kTileCols));
+  const int64_t bq = min64(128, max64(16, l2 / (16 * (2 * d + bk)) / 16 * 16));
+  return {min64(bq, max64(lq, 1)), bk};
+}
+
+// Runs fn(i) for i < n on the pool, or on this thread when the call is too small to share.
+template <class F>
+void run_tasks(int64_t n, int64_t work, F&& fn) {
+  if (work < kMinParallelWork || n == 1) {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+  } else {
+    parallel_for(n, fn);
+  }
+}
+
+// c[0:rows, 0:n] (+)= A · b[0:k, 0:n] in groups of kRows rows; A is rows×k (lda), or k×rows when TA.
+template <bool TA = false>
+void gemm_rows(int64_t rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c,
+               int64_t ldc, bool accumulate, int64_t n) {
+  for (int64_t r = 0; r < rows; r += kRows) {
+    const float* ar = TA ? a + r : a + r * lda;
+    axpy_dispatch<kRows, TA>(int(min64(kRows, rows - r)), ar, lda, k, b, ldb, c + r * ldc, ldc, accumulate, 0, n);
+  }
+}
+
+// K (or V) rows [j0, j0 + n) of one head → a D×bk panel, keys contiguous, zero past n.
+void pack_panel(const float* x, int64_t d, int64_t j0, int64_t n, int64_t bk, float* panel) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float* src = x + (j0 + j) * d;
+    for (int64_t t = 0; t < d; ++t) panel[t * bk + j] = src[t];
+  }
+  for (int64_t t = 0; t < d; ++t)
+    for (int64_t j = n; j < bk; ++j) panel[t * bk + j] = 0.0f;
+}
+
+void scale_row(float* x, int64_t n, float s) {
+  const V vs = vset1(s);
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) vstore(x + j, vmul(vload(x + j), vs));
+  if (j < n) vstore_n(x + j, vmul(vload_n(x + j, int(n - j)), vs), int(n - j));
+}
+
+void zero_row(float* x, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) x[j] = 0.0f;
+}
+
+// One row of a score block → probabilities, online: s[0:valid] are raw q·k scores, s[valid:width] masked.
+// Updates the row's running max m and sum l; returns the factor its output accumulator must be scaled by.
+float online_softmax_row(float* s, int64_t valid, int64_t width, float scale, float& m, float& l) {
+  if (valid <= 0) {
+    zero_row(s, width);
+    return 1.0f;
+  }
+  const V vs = vset1(scale);
+  V vmx = vset1(kNegInf);
+  int64_t j = 0;
+  for (; j + kLanes <= valid; j += kLanes) {
+    const V x = vmul(vload(s + j), vs);
+    vstore(s + j, x);
+    vmx = vmax(vmx, x);
+  }
+  float mx = vhmax(vmx);
+  for (; j < valid; ++j) {
+    s[j] *= scale;
+    mx = s[j] > mx ? s[j] : mx;
+  }
+  const float m_new = mx > m ? mx : m;
+  const V vm = vset1(m_new);
+  V vsum_ = vzero();
+  j = 0;
+  for (; j + kLanes <= valid; j += kLanes) {
+    const V e = vexp(vsub(vload(s + j), vm));
+    vstore(s + j, e);
+    vsum_ = vadd(vsum_, e);
+  }
+  float sum = vsum(vsum_);
+  for (; j < valid; ++j) sum += (s[j] = std::exp(s[j] - m_new));
+  zero_row(s + valid, width - valid);
+  const float alpha = m == kNegInf ? 0.0f : std::exp(m - m_new);
+  l = l * alpha + sum;
+  m = m_new;
+  return alpha;
+}
+
+// Keys [ks, ke) for query rows [i0, i0 + rows) of head bh: unnormalised o (rows×D), running m and l.
+// kp: the head's packed K panels (panel p holds keys [p·bk, (p+1)·bk)); ks is a multiple of bk.
+void attend(const AttentionArgs& a, int64_t bh, int64_t i0, int64_t rows, int64_t ks, int64_t ke, const float* kp,
+            int64_t bk, float* s, float* o, float* m, float* l) {
+  const int64_t d = a.d, b = bh / a.heads;
+  const float* q = a.q + (bh * a.lq + i0) * d;
+  const float* v = a.v + bh * a.lk * d;
+  for (int64_t r = 0; r < rows; ++r) m[r] = kNegInf, l[r] = 0.0f;
+  for (int64_t i = 0; i < rows * d; ++i) o[i] = 0.0f;
+  ke = min64(ke, attention_limit(a, b, i0 + rows - 1));  // the last row sees the most keys
+  for (int64_t j0 = ks; j0 < ke; j0 += bk) {
+    const int64_t n = min64(bk, ke - j0);
+    gemm_rows(rows, q, d, d, kp + (j0 / bk) * d * bk, bk, s, bk, false, n);
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t valid = min64(min64(attention_limit(a, b, i0 + r), ke) - j0, n);
+      const float alpha = online_softmax_row(s + r * bk, valid, n, a.scale, m[r], l[r]);
+      if (alpha != 1.0f) scale_row(o + r * d, d, alpha);
+    }
+    gemm_rows(rows, s, bk, n, v + j0 * d, d, o, d, true, d);
+  }
+}
+
+// out = o / l and lse = m + log l per row; rows that saw no key give 0 and −inf.
+void finish(const float* o, const float* m, const float* l, int64_t rows, int64_t d, float* out, float* lse) {
+  for (int64_t r = 0; r < rows; ++r) {
+    if (l[r] > 0.0f) {
+      const float inv = 1.0f / l[r];
+      for (int64_t t = 0; t < d; ++t) out[r * d + t] = o[r * d + t] * inv;
+      lse[r] = m[r] + std::log(l[r]);
+    } else {
+      zero_row(out + r * d, d);
+      lse[r] = kNegInf;
+    }
+  }
+}
+
+}  // namespace
+
+void attention_forward(const AttentionArgs& a, float* out, float* lse) {
+  const int64_t heads = a.batch * a.heads, d = a.d;
+  if (heads == 0 || a.lq == 0) return;
+  const Blocks bl = blocks_for(d, a.lq);
+  const int64_t bq = bl.bq, bk = bl.bk;
+  const int64_t nqb = ceil_div(a.lq, bq), nkb = ceil_div(a.lk, bk);
+  const int64_t work = heads * a.lq * a.lk * d;
+
+  const int64_t head_panels = nkb * d * bk;
+  std::unique_ptr<float[]> kp(new float[static_cast<size_t>(max64(1, heads * head_panels))]);
+  run_tasks(heads * nkb, work, [&](int64_t t) {
+    const int64_t bh = t / nkb, j0 = (t % nkb) * bk;
+    pack_panel(a.k + bh * a.lk * d, d, j0, min64(bk, a.lk - j0), bk, kp.get() + bh * head_panels + (j0 / bk) * d * bk);
+  });
+
+  // Key ranges per query block: one, or for decoding enough to give every core work.
+  const int64_t tasks = heads * nqb;
+  const int64_t splits =
+      tasks >= kMinTasks ? 1 : max64(1, min64(ceil_div(kMinTasks, tasks), a.lk / kMinSplitKeys));
+  const int64_t split_keys = ceil_div(nkb, splits) * bk;
+
+  if (splits == 1) {
+    run_tasks(tasks, work, [&](int64_t t) {
+      const int64_t bh = t / nqb, i0 = (t % nqb) * bq, rows = min64(bq, a.lq - i0);
+      float* s = scratch(0, static_cast<size_t>(bq * bk));
+      float* o = scratch(1, static_cast<size_t>(bq * d));
+      float* ml = scratch(2, static_cast<size_t>(2 * bq));
+      attend(a, bh, i0, rows, 0, a.lk, kp.get() + bh * head_panels, bk, s, o, ml, ml + bq);
+      finish(o, ml, ml + bq, rows, d, out + (bh * a.lq + i0) * d, lse + bh * a.lq + i0);
+    });
+    return;
+  }
+
+  // Split keys: partial (o, m, l) per (task, range), then merged per row in range order.
+  const int64_t part = bq * (d + 2);
+  std::unique_ptr<float[]> parts(new float[static_cast<size_t>(tasks * splits * part)]);
+  run_tasks(tasks * splits, work, [&](int64_t t) {
+    const int64_t task = t / splits, sp = t % splits;
+    const int64_t bh = task / nqb, i0 = (task % nqb) * bq, rows = min64(bq, a.lq - i0);
+    float* p = parts.get() + t * part;
+    float* s = scratch(0, static_cast<size_t>(bq * bk));
+    attend(a, bh, i0, rows, sp * split_keys, min64(a.lk, (sp + 1) * split_keys), kp.get() + bh * head_panels, bk, s,
+           p + 2 * bq, p, p + bq);
+  });
+  run_tasks(tasks, work, [&](int64_t task) {
+    const int64_t bh = task / nqb, i0 = (task % nqb) * bq, rows = min64(bq, a.lq - i0);
+    float* o = scratch(1, static_cast<size_t>(bq * d));
+    float* ml = scratch(2, static_cast<size_t>(2 * bq));
+    for (int64_t r = 0; r < rows; ++r) {
+      float mx = kNegInf;
+      for (int64_t sp = 0; sp < splits; ++sp) mx = fmaxf(mx, parts[(task * splits + sp) * part + r]);
+      float l = 0.0f;
+      zero_row(o + r * d, d);
+      if (mx != kNegInf) {
+        for (int64_t sp = 0; sp < splits; ++sp) {
+          const float* p = parts.get() + (task * splits + sp) * part;
+          if (p[r] == kNegInf) continue;
+          const float w = std::exp(p[r] - mx);
+          l += p[bq + r] * w;
+          const float* po = p + 2 * bq + r * d;
+          for (int64_t t = 0; t < d; ++t) o[r * d + t] += po[t] * w;
+        }
+      }
+      ml[r] = mx;
+      ml[bq + r] = l;
+    }
+    finish(o, ml, ml + bq, rows, d, out + (bh * a.lq + i0) * d, lse + bh * a.lq + i0);
+  });
+}
+
+void attention_backward(const AttentionArgs& a, const float* out, const float* dout, const float* lse, float* dq,
+                        float* dk, float* dv) {
+  const int64_t heads = a.batch * a.heads, d = a.d, lq = a.lq, lk = a.lk;
+  if (heads == 0) return;
+  const Blocks bl = blocks_for(d, lq);
+  const int64_t bq = bl.bq, bk = bl.bk;
+  const int64_t nkb = ceil_div(lk, bk);
+  const int64_t work = heads * lq * lk * d;
+  // Key-block groups per head: one (the task owns dq outright) unless there are too few heads.
+  const int64_t groups = heads >= kMinTasks || nkb == 0 ? 1 : min64(nkb, ceil_div(kMinTasks, heads));
+  const int64_t group_blocks = nkb == 0 ? 0 : ceil_div(nkb, groups);
+  std::unique_ptr<float[]> dq_parts(groups > 1 ? new float[static_cast<size_t>(heads * groups * lq * d)] : nullptr);
+
+  run_tasks(heads * groups, work, [&](int64_t t) {
+    const int64_t bh = t / groups, g = t % groups, b = bh / a.heads;
+    const float *q = a.q + bh * lq * d, *k = a.k + bh * lk * d, *v = a.v + bh * lk * d;
+    const float *o = out + bh * lq * d, *go = dout + bh * lq * d, *row_lse = lse + bh * lq;
+    float* gq = groups > 1 ? dq_parts.get() + t * lq * d : dq + bh * lq * d;
+    float* panels = scratch(0, static_cast<size_t>(2 * d * bk));
+    float* acc = scratch(1, static_cast<size_t>(2 * bk * d));
+    float* blk = scratch(2, static_cast<size_t>(2 * bq * bk));
+    float* delta = scratch(3, static_cast<size_t>(max64(lq, 1)));
+    float *kpan = panels, *vpan = panels + d * bk, *gk = acc, *gv = acc + bk * d, *p = blk, *ds = blk + bq * bk;
+    for (int64_t i = 0; i < lq * d; ++i) gq[i] = 0.0f;
+    // delta_i = Σ_d dout∘out = Σ_j P∘dP, the softmax backward's row term.
+    for (int64_t i = 0; i < lq; ++i) {
+      V acc_v = vzero();
+      int64_t t2 = 0;
+      for (; t2 + kLanes <= d; t2 += kLanes) acc_v = vfma(vload(go + i * d + t2), vload(o + i * d + t2), acc_v);
+      if (t2 < d) acc_v = vfma(vload_n(go + i * d + t2, int(d - t2)), vload_n(o + i * d + t2, int(d - t2)), acc_v);
+      delta[i] = vsum(acc_v);
+    }
+    const int64_t off = lk - lq;
+    const int64_t kb_end = min64(nkb, (g + 1) * group_blocks);
+    for (int64_t kb = g * group_blocks; kb < kb_end; ++kb) {
+      const int64_t j0 = kb * bk, n = min64(bk, lk - j0);
+      pack_panel(k, d, j0, n, bk, kpan);
+      pack_panel(v, d, j0, n, bk, vpan);
+      for (int64_t i = 0; i < 2 * bk * d; ++i) acc[i] = 0.0f;
+      // The first query row that sees key j0 (causal); rows before it see none of this block.
+      const int64_t first = a.causal ? max64(0, j0 - off) : 0;
+      for (int64_t i0 = first / bq * bq; i0 < lq; i0 += bq) {
+        const int64_t rows = min64(bq, lq - i0);
+        if (attention_limit(a, b, i0 + rows - 1) <= j0) continue;  // kv_lengths: no row of the block sees it
+        gemm_rows(rows, q + i0 * d, d, d, kpan, bk, p, bk, false, n);
+        gemm_rows(rows, go + i0 * d, d, d, vpan, bk, ds, bk, false, n);
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t valid = min64(attention_limit(a, b, i0 + r) - j0, n);
+          float *pr = p + r * bk, *dr = ds + r * bk;
+          if (valid <= 0) {
+            zero_row(pr, n);
+            zero_row(dr, n);
+            continue;
+          }
+          // P = exp(scale·s − lse); dS = scale · P ∘ (dP − delta).
+          const V vs = vset1(a.scale), vl = vset1(row_lse[i0 + r]), vdl = vset1(delta[i0 + r]);
+          int64_t j = 0;
+          for (; j + kLanes <= valid; j += kLanes) {
+            const V pj = vexp(vsub(vmul(vload(pr + j), vs), vl));
+            vstore(pr + j, pj);
+            vstore(dr + j, vmul(vmul(pj, vsub(vload(dr + j), vdl)), vs));
+          }
+          for (; j < valid; ++j) {
+            pr[j] = std::exp(pr[j] * a.scale - row_lse[i0 + r]);
+            dr[j] = pr[j] * (dr[j] - delta[i0 + r]) * a.scale;
+          }
+          zero_row(pr + valid, n - valid);
+          zero_row(dr + valid, n - valid);
+        }
+        gemm_rows<true>(n, p, bk, rows, go + i0 * d, d, gv, d, true, d);  // dV += Pᵀ dO
+        gemm_rows<true>(n, ds, bk, rows, q + i0 * d, d, gk, d, true, d);  // dK += dSᵀ Q
+        gemm_rows(rows, ds, bk, n, k + j0 * d, d, gq + i0 * d, d, true, d);  // dQ += dS K
+      }
+      for (int64_t i = 0; i < n * d; ++i) {
+        dk[(bh * lk + j0) * d + i] = gk[i];
+        dv[(bh * lk + j0) * d + i] = gv[i];
+      }
+    }
+  });
+
+  if (groups > 1) {
+    run_tasks(heads, work, [&](int64_t bh) {
+      float* gq = dq + bh * lq * d;
+      const float* parts = dq_parts.get() + bh * groups * lq * d;
+      for (int64_t i = 0; i < lq * d; ++i) {
+        float s = parts[i];
+        for (int64_t g = 1; g < groups; ++g) s += parts[g * lq * d + i];
+        gq[i] = s;
+      }
+    });
+  }
+}
+
+}  // namespace nf::cpu::NF_ISA_NS
