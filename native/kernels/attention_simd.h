@@ -48,6 +48,9 @@ constexpr int64_t kTileCols = 4 * kLanes;
 constexpr int64_t kMinTasks = 8;
 // A key range worth a task of its own when splitting.
 constexpr int64_t kMinSplitKeys = 256;
+// Packing K costs about one pass over it; below this many queries per head the scores are computed as dot
+// products straight from K's rows instead (decoding), which needs no packing.
+constexpr int64_t kMinPackRows = 16;
 // Below this many multiply-adds the whole call runs on the calling thread.
 constexpr int64_t kMinParallelWork = int64_t(1) << 16;
 
@@ -155,14 +158,15 @@ float online_softmax_row(float* s, int64_t valid, int64_t width, float scale, fl
   float sum = vsum(vsum_);
   for (; j < valid; ++j) sum += (s[j] = std::exp(s[j] - m_new));
   zero_row(s + valid, width - valid);
-  const float alpha = m == kNegInf ? 0.0f : std::exp(m - m_new);
+  const float alpha = m == m_new ? 1.0f : m == kNegInf ? 0.0f : std::exp(m - m_new);
   l = l * alpha + sum;
   m = m_new;
   return alpha;
 }
 
 // Keys [ks, ke) for query rows [i0, i0 + rows) of head bh: unnormalised o (rows×D), running m and l.
-// kp: the head's packed K panels (panel p holds keys [p·bk, (p+1)·bk)); ks is a multiple of bk.
+// kp: the head's packed K panels (panel p holds keys [p·bk, (p+1)·bk)), or null to read K's rows as they
+// are; ks is a multiple of bk.
 void attend(const AttentionArgs& a, int64_t bh, int64_t i0, int64_t rows, int64_t ks, int64_t ke, const float* kp,
             int64_t bk, float* s, float* o, float* m, float* l) {
   const int64_t d = a.d, b = bh / a.heads;
@@ -173,7 +177,13 @@ void attend(const AttentionArgs& a, int64_t bh, int64_t i0, int64_t rows, int64_
   ke = min64(ke, attention_limit(a, b, i0 + rows - 1));  // the last row sees the most keys
   for (int64_t j0 = ks; j0 < ke; j0 += bk) {
     const int64_t n = min64(bk, ke - j0);
-    gemm_rows(rows, q, d, d, kp + (j0 / bk) * d * bk, bk, s, bk, false, n);
+    if (kp) {
+      gemm_rows(rows, q, d, d, kp + (j0 / bk) * d * bk, bk, s, bk, false, n);
+    } else {
+      for (int64_t r = 0; r < rows; r += kDotRows)
+        dot_dispatch(int(min64(kDotRows, rows - r)), q + r * d, d, d, a.k + (bh * a.lk + j0) * d, d, s + r * bk, bk,
+                     false, 0, n);
+    }
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t valid = min64(min64(attention_limit(a, b, i0 + r), ke) - j0, n);
       const float alpha = online_softmax_row(s + r * bk, valid, n, a.scale, m[r], l[r]);
@@ -207,12 +217,16 @@ void attention_forward(const AttentionArgs& a, float* out, float* lse) {
   const int64_t nqb = ceil_div(a.lq, bq), nkb = ceil_div(a.lk, bk);
   const int64_t work = heads * a.lq * a.lk * d;
 
-  const int64_t head_panels = nkb * d * bk;
-  std::unique_ptr<float[]> kp(new float[static_cast<size_t>(max64(1, heads * head_panels))]);
-  run_tasks(heads * nkb, work, [&](int64_t t) {
-    const int64_t bh = t / nkb, j0 = (t % nkb) * bk;
-    pack_panel(a.k + bh * a.lk * d, d, j0, min64(bk, a.lk - j0), bk, kp.get() + bh * head_panels + (j0 / bk) * d * bk);
-  });
+  const bool pack = a.lq >= kMinPackRows;
+  const int64_t head_panels = pack ? nkb * d * bk : 0;
+  std::unique_ptr<float[]> kp(pack ? new float[static_cast<size_t>(max64(1, heads * head_panels))] : nullptr);
+  if (pack) {
+    run_tasks(heads * nkb, work, [&](int64_t t) {
+      const int64_t bh = t / nkb, j0 = (t % nkb) * bk;
+      pack_panel(a.k + bh * a.lk * d, d, j0, min64(bk, a.lk - j0), bk, kp.get() + bh * head_panels + j0 * d);
+    });
+  }
+  const auto panels = [&](int64_t bh) { return pack ? kp.get() + bh * head_panels : nullptr; };
 
   // Key ranges per query block: one, or for decoding enough to give every core work.
   const int64_t tasks = heads * nqb;
@@ -226,7 +240,7 @@ void attention_forward(const AttentionArgs& a, float* out, float* lse) {
       float* s = scratch(0, static_cast<size_t>(bq * bk));
       float* o = scratch(1, static_cast<size_t>(bq * d));
       float* ml = scratch(2, static_cast<size_t>(2 * bq));
-      attend(a, bh, i0, rows, 0, a.lk, kp.get() + bh * head_panels, bk, s, o, ml, ml + bq);
+      attend(a, bh, i0, rows, 0, a.lk, panels(bh), bk, s, o, ml, ml + bq);
       finish(o, ml, ml + bq, rows, d, out + (bh * a.lq + i0) * d, lse + bh * a.lq + i0);
     });
     return;
@@ -240,7 +254,7 @@ void attention_forward(const AttentionArgs& a, float* out, float* lse) {
     const int64_t bh = task / nqb, i0 = (task % nqb) * bq, rows = min64(bq, a.lq - i0);
     float* p = parts.get() + t * part;
     float* s = scratch(0, static_cast<size_t>(bq * bk));
-    attend(a, bh, i0, rows, sp * split_keys, min64(a.lk, (sp + 1) * split_keys), kp.get() + bh * head_panels, bk, s,
+    attend(a, bh, i0, rows, sp * split_keys, min64(a.lk, (sp + 1) * split_keys), panels(bh), bk, s,
            p + 2 * bq, p, p + bq);
   });
   run_tasks(tasks, work, [&](int64_t task) {

@@ -215,60 +215,6 @@ void blocked(const GemmArgs& g, int threads) {
 // ---------------------------------------------------------------------------------------------------
 // Few rows (M ≤ kSmallM). `a` is M×K row-major here (transA is repacked first: it is tiny).
 
-constexpr int kDotRows = kAccRegs >= 16 ? 4 : 2;
-constexpr int kDotCols = 4;
-
-// c[0:R, 0:NB] (+)= a[0:R, 0:k] · bᵀ where b is NB rows of length k: vector dot products along k.
-template <int R, int NB>
-void dot_tile(const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
-              bool accumulate) {
-  V acc[R][NB];
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) acc[r][j] = vzero();
-  int64_t p = 0;
-  for (; p + kLanes <= k; p += kLanes) {
-    V bv[NB];
-#pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) bv[j] = vload(b + j * ldb + p);
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      const V av = vload(a + r * lda + p);
-#pragma GCC unroll 4
-      for (int j = 0; j < NB; ++j) acc[r][j] = vfma(av, bv[j], acc[r][j]);
-    }
-  }
-  if (p < k) {
-    const int n = int(k - p);
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      const V av = vload_n(a + r * lda + p, n);
-#pragma GCC unroll 4
-      for (int j = 0; j < NB; ++j) acc[r][j] = vfma(av, vload_n(b + j * ldb + p, n), acc[r][j]);
-    }
-  }
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) {
-      const float s = vsum(acc[r][j]);
-      c[r * ldc + j] = accumulate ? c[r * ldc + j] + s : s;
-    }
-}
-
-template <int R = kDotRows>
-void dot_dispatch(int rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c,
-                  int64_t ldc, bool accumulate, int64_t j0, int64_t j1) {
-  if constexpr (R > 1) {
-    if (rows < R) return dot_dispatch<R - 1>(rows, a, lda, k, b, ldb, c, ldc, accumulate, j0, j1);
-  }
-  int64_t j = j0;
-  for (; j + kDotCols <= j1; j += kDotCols)
-    dot_tile<R, kDotCols>(a, lda, k, b + j * ldb, ldb, c + j, ldc, accumulate);
-  for (; j < j1; ++j) dot_tile<R, 1>(a, lda, k, b + j * ldb, ldb, c + j, ldc, accumulate);
-}
-
 void small_m(const GemmArgs& g, int threads) {
   const float* a = g.a;
   int64_t lda = g.lda;

@@ -5,6 +5,9 @@
 //   axpy_dispatch<R, TA>(rows, a, lda, k, b, ldb, c, ldc, accumulate, j0, j1)
 //     c[0:rows, j0:j1] (+)= A[0:rows, 0:k] · b[0:k, j0:j1], rows ≤ R, b row-major (ldb), c row-major (ldc);
 //     A(r, p) = a[r·lda + p], or a[p·lda + r] when TA (A stored transposed, k × rows).
+//   dot_dispatch<R>(rows, a, lda, k, b, ldb, c, ldc, accumulate, j0, j1)
+//     c[0:rows, j0:j1] (+)= A[0:rows, 0:k] · Bᵀ where b holds rows j of B (N × k, ldb): vector dot products
+//     along k, for a B that is stored transposed and not worth packing.
 //   Each c element is one fixed-order sum over p, whatever R and the column split.
 #pragma once
 
@@ -87,6 +90,60 @@ void axpy_dispatch(int rows, const float* a, int64_t lda, int64_t k, const float
     if (rows < R) return axpy_dispatch<R - 1, TA>(rows, a, lda, k, b, ldb, c, ldc, accumulate, j0, j1);
   }
   axpy_rows<R, TA>(a, lda, k, b, ldb, c, ldc, accumulate, j0, j1);
+}
+
+constexpr int kDotRows = kAccRegs >= 16 ? 4 : 2;
+constexpr int kDotCols = 4;
+
+// c[0:R, 0:NB] (+)= a[0:R, 0:k] · bᵀ where b is NB rows of length k: vector dot products along k.
+template <int R, int NB>
+void dot_tile(const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
+              bool accumulate) {
+  V acc[R][NB];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) acc[r][j] = vzero();
+  int64_t p = 0;
+  for (; p + kLanes <= k; p += kLanes) {
+    V bv[NB];
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) bv[j] = vload(b + j * ldb + p);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const V av = vload(a + r * lda + p);
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j) acc[r][j] = vfma(av, bv[j], acc[r][j]);
+    }
+  }
+  if (p < k) {
+    const int n = int(k - p);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const V av = vload_n(a + r * lda + p, n);
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j) acc[r][j] = vfma(av, vload_n(b + j * ldb + p, n), acc[r][j]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) {
+      const float s = vsum(acc[r][j]);
+      c[r * ldc + j] = accumulate ? c[r * ldc + j] + s : s;
+    }
+}
+
+template <int R = kDotRows>
+void dot_dispatch(int rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c,
+                  int64_t ldc, bool accumulate, int64_t j0, int64_t j1) {
+  if constexpr (R > 1) {
+    if (rows < R) return dot_dispatch<R - 1>(rows, a, lda, k, b, ldb, c, ldc, accumulate, j0, j1);
+  }
+  int64_t j = j0;
+  for (; j + kDotCols <= j1; j += kDotCols)
+    dot_tile<R, kDotCols>(a, lda, k, b + j * ldb, ldb, c + j, ldc, accumulate);
+  for (; j < j1; ++j) dot_tile<R, 1>(a, lda, k, b + j * ldb, ldb, c + j, ldc, accumulate);
 }
 
 }  // namespace
