@@ -1,6 +1,7 @@
-// npm run bench [-- matmul|peak]: every bench table, or the named ones. Figures move ±30% between runs
+// npm run bench [-- matmul|elementwise|peak]: every bench table, or the named ones. Figures move ±30% between runs
 // on a shared machine: read the ratios within one run.
 import { backend } from '../lib/index.js';
+import { benchElementwise } from './ops/elementwise.js';
 import { benchMatmul } from './ops/matmul.js';
 import { measurePeaks, printPeaks } from './peak.js';
 
@@ -11,3 +12,4 @@ const info = backend.info();
 console.log(`nodeformer ${info.version}: simd ${info.simd}, ${info.threads} threads, node ${process.versions.node}`);
 if (want('peak')) printPeaks(measurePeaks());
 if (want('matmul')) await benchMatmul();
+if (want('elementwise')) await benchElementwise();

@@ -5,6 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "kernels/activation.h"
+#include "kernels/adam.h"
+#include "kernels/add.h"
+#include "kernels/dropout.h"
+#include "kernels/embedding.h"
 #include "kernels/fma_peak.h"
 #include "kernels/matmul.h"
 
@@ -18,6 +23,15 @@ struct KernelTable {
   Isa isa;
   cpu::MatmulFn matmul_forward;
   cpu::FmaPeakFn fma_peak;
+  cpu::ActivationForwardFn activation_forward;
+  cpu::ActivationBackwardFn activation_backward;
+  cpu::AddBiasForwardFn add_bias_forward;
+  cpu::AddBiasBackwardFn add_bias_backward;
+  cpu::AddForwardFn add_forward;
+  cpu::DropoutForwardFn dropout_forward;
+  cpu::EmbeddingForwardFn embedding_forward;
+  cpu::EmbeddingBackwardFn embedding_backward;
+  cpu::AdamUpdateFn adam_update;
 };
 
 // The table of one supported ISA (for benches that compare ISAs); throws nf::Error if unsupported here.
