@@ -1,7 +1,8 @@
-// npm run bench [-- matmul|peak|attention]: every bench table, or the named ones. Figures move ±30% between runs
-// on a shared machine: read the ratios within one run.
+// npm run bench [-- matmul|attention|elementwise|peak]: every bench table, or the named ones. Figures move ±30%
+// between runs on a shared machine: read the ratios within one run.
 import { backend } from '../lib/index.js';
 import { benchAttention } from './ops/attention.js';
+import { benchElementwise } from './ops/elementwise.js';
 import { benchMatmul } from './ops/matmul.js';
 import { measurePeaks, printPeaks } from './peak.js';
 
@@ -13,3 +14,4 @@ console.log(`nodeformer ${info.version}: simd ${info.simd}, ${info.threads} thre
 if (want('peak')) printPeaks(measurePeaks());
 if (want('matmul')) await benchMatmul();
 if (want('attention')) await benchAttention();
+if (want('elementwise')) await benchElementwise();

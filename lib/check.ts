@@ -31,6 +31,15 @@ export function checkInteger(value: unknown, name: string, min = 0, max = Number
   return value;
 }
 
+/** A finite number in [min, max], or [min, max) when `maxOpen`. */
+export function checkNumber(value: unknown, name: string, min: number, max: number, maxOpen = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (maxOpen && value === max)) {
+    const hi = max === Infinity ? '∞)' : `${max}${maxOpen ? ')' : ']'}`;
+    fail(`a number in [${min}, ${hi}`, name, value);
+  }
+  return value;
+}
+
 export function checkBoolean(value: unknown, name: string): boolean {
   if (typeof value !== 'boolean') fail('a boolean', name, value);
   return value;
@@ -70,6 +79,13 @@ export function checkShape(shape: unknown, name = 'shape'): { shape: readonly nu
   }
   if (!Number.isSafeInteger(size)) throw new ShapeError(`The shape [${shape.join(', ')}] of ${name} has too many elements`);
   return { shape: Object.freeze(shape.slice() as number[]), size };
+}
+
+/** Throws a ShapeError unless `shape` (of `name`) equals `like` (of `likeName`). */
+export function checkSameShape(shape: readonly number[], name: string, like: readonly number[], likeName: string): void {
+  if (shape.length !== like.length || shape.some((d, i) => d !== like[i])) {
+    throw new ShapeError(`Expected ${name} to have the shape ${formatShape(like)} of ${likeName} but received ${formatShape(shape)}`);
+  }
 }
 
 export function formatShape(shape: readonly number[]): string {

@@ -11,6 +11,8 @@ export {
   OutOfRangeError,
   ShapeError,
 } from './errors.js';
-export { type AttentionOptions, type MatmulOptions, ops } from './ops/index.js';
+export {
+  type AdamStepOptions, type AttentionOptions, type DropoutOptions, type MatmulOptions, ops,
+} from './ops/index.js';
 export { ones, randn, type RandnOptions, tensor, type TensorOptions, zeros } from './tensor/create.js';
 export { type DType, Tensor } from './tensor/tensor.js';

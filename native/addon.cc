@@ -10,6 +10,11 @@ void register_attention(Napi::Env env, Napi::Object exports);
 void register_backend(Napi::Env env, Napi::Object exports);
 void register_bench(Napi::Env env, Napi::Object exports);
 void register_matmul(Napi::Env env, Napi::Object exports);
+void register_activation(Napi::Env env, Napi::Object exports);
+void register_add(Napi::Env env, Napi::Object exports);
+void register_dropout(Napi::Env env, Napi::Object exports);
+void register_embedding(Napi::Env env, Napi::Object exports);
+void register_adam(Napi::Env env, Napi::Object exports);
 }  // namespace nf::napi
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -22,6 +27,11 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nf::napi::register_backend(env, exports);
   nf::napi::register_bench(env, exports);
   nf::napi::register_matmul(env, exports);
+  nf::napi::register_activation(env, exports);
+  nf::napi::register_add(env, exports);
+  nf::napi::register_dropout(env, exports);
+  nf::napi::register_embedding(env, exports);
+  nf::napi::register_adam(env, exports);
   return exports;
 }
 

@@ -47,9 +47,12 @@ X86Features detect_x86() {
 #endif
 
 // Every kernel of one ISA namespace, in KernelTable's order.
-#define NF_KERNELS(isa, ns) \
-  KernelTable {                                                                               \
-    isa, cpu::ns::matmul_forward, cpu::ns::fma_peak, cpu::ns::attention_forward, cpu::ns::attention_backward \
+#define NF_KERNELS(isa, ns)                                                                                    \
+  KernelTable {                                                                                                \
+    isa, cpu::ns::matmul_forward, cpu::ns::fma_peak, cpu::ns::activation_forward, cpu::ns::activation_backward, \
+        cpu::ns::add_bias_forward, cpu::ns::add_bias_backward, cpu::ns::add_forward, cpu::ns::dropout_forward,  \
+        cpu::ns::embedding_forward, cpu::ns::embedding_backward, cpu::ns::adam_update, cpu::ns::attention_forward,  \
+        cpu::ns::attention_backward                                                                            \
   }
 
 KernelTable table_for(Isa isa) {

@@ -5,7 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "kernels/activation.h"
+#include "kernels/adam.h"
+#include "kernels/add.h"
 #include "kernels/attention.h"
+#include "kernels/dropout.h"
+#include "kernels/embedding.h"
 #include "kernels/fma_peak.h"
 #include "kernels/matmul.h"
 
@@ -19,6 +24,15 @@ struct KernelTable {
   Isa isa;
   cpu::MatmulFn matmul_forward;
   cpu::FmaPeakFn fma_peak;
+  cpu::ActivationForwardFn activation_forward;
+  cpu::ActivationBackwardFn activation_backward;
+  cpu::AddBiasForwardFn add_bias_forward;
+  cpu::AddBiasBackwardFn add_bias_backward;
+  cpu::AddForwardFn add_forward;
+  cpu::DropoutForwardFn dropout_forward;
+  cpu::EmbeddingForwardFn embedding_forward;
+  cpu::EmbeddingBackwardFn embedding_backward;
+  cpu::AdamUpdateFn adam_update;
   cpu::AttentionForwardFn attention_forward;
   cpu::AttentionBackwardFn attention_backward;
 };

@@ -28,6 +28,8 @@ export interface NativeInfo {
   cudaCompiled: boolean;
 }
 
+export type ActivationKind = 'relu' | 'gelu';
+
 /** Element offsets of each batch's matrix, or null for contiguous batches. */
 type Offsets = Float64Array | null;
 
@@ -65,6 +67,43 @@ export interface NativeBinding {
     d: number, causal: boolean, scale: number, kvLengths: Int32Array | null,
   ): void;
   attentionBackwardNaive: NativeBinding['attentionBackward'];
+  /** y = f(x + bias) over [rows, cols] (bias [cols] or null); see native/bindings/activation.cc. */
+  activationForward(
+    y: Float32Array, x: Float32Array, bias: Float32Array | null, rows: number, cols: number, kind: ActivationKind,
+  ): void;
+  activationForwardNaive: NativeBinding['activationForward'];
+  /** dx = dy·f'(x + bias); dBias += Σ_rows dx (dBias given exactly when bias is). */
+  activationBackward(
+    dx: Float32Array, dBias: Float32Array | null, x: Float32Array, bias: Float32Array | null, dy: Float32Array,
+    rows: number, cols: number, kind: ActivationKind,
+  ): void;
+  activationBackwardNaive: NativeBinding['activationBackward'];
+  /** y = x + bias, bias [cols] broadcast over rows. */
+  addBiasForward(y: Float32Array, x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
+  addBiasForwardNaive: NativeBinding['addBiasForward'];
+  /** dBias += the column sums of dy [rows, cols]. */
+  addBiasBackward(dBias: Float32Array, dy: Float32Array, rows: number, cols: number): void;
+  addBiasBackwardNaive: NativeBinding['addBiasBackward'];
+  /** y = a + b, all of n elements. */
+  addForward(y: Float32Array, a: Float32Array, b: Float32Array, n: number): void;
+  addForwardNaive: NativeBinding['addForward'];
+  /** y = x·mask/(1 − p) with the mask a pure function of (seed, offset + i); also the backward, on dy. */
+  dropoutForward(y: Float32Array, x: Float32Array, p: number, seed: number, offset: number): void;
+  dropoutForwardNaive: NativeBinding['dropoutForward'];
+  /** out[i, :] = weight[ids[i], :]; every id is checked against vocab. */
+  embeddingForward(out: Float32Array, weight: Float32Array, ids: Int32Array, vocab: number, cols: number): void;
+  embeddingForwardNaive: NativeBinding['embeddingForward'];
+  /** dWeight[ids[i], :] += dOut[i, :] except for ids equal to paddingIdx (null: none). */
+  embeddingBackward(
+    dWeight: Float32Array, ids: Int32Array, dOut: Float32Array, vocab: number, cols: number, paddingIdx: number | null,
+  ): void;
+  embeddingBackwardNaive: NativeBinding['embeddingBackward'];
+  /** One Adam / AdamW step, in place on param, m and v; see native/kernels/adam.h. */
+  adamUpdate(
+    param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number,
+    beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number,
+  ): void;
+  adamUpdateNaive: NativeBinding['adamUpdate'];
 }
 
 let loaded: NativeBinding | undefined;

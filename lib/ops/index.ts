@@ -1,18 +1,44 @@
 /**
  * Kernels: `ops` runs the fused / optimised kernels, `ops.naive` the reference implementation of each
- * with the same signature (what the benches compare against).
+ * with the same signature (what the benches compare against). The backwards that autograd uses are
+ * exported by the modules themselves (activation.ts, add.ts, dropout.ts, embedding.ts).
  */
+import { biasGelu, biasGeluNaive, biasRelu, biasReluNaive, gelu, geluNaive, relu, reluNaive } from './activation.js';
+import { adamStep, adamStepNaive } from './adam.js';
+import { add, addBias, addBiasNaive, addNaive } from './add.js';
 import { scaledDotProductAttention, scaledDotProductAttentionNaive } from './attention.js';
+import { dropout, dropoutNaive } from './dropout.js';
+import { embedding, embeddingNaive } from './embedding.js';
 import { matmul, matmulNaive } from './matmul.js';
 
+export type { AdamStepOptions } from './adam.js';
 export type { AttentionOptions } from './attention.js';
+export type { DropoutOptions } from './dropout.js';
 export type { MatmulOptions } from './matmul.js';
 
 export const ops = {
   matmul,
   scaledDotProductAttention,
+  relu,
+  gelu,
+  biasRelu,
+  biasGelu,
+  dropout,
+  embedding,
+  addBias,
+  add,
+  adamStep,
   naive: {
     matmul: matmulNaive,
     scaledDotProductAttention: scaledDotProductAttentionNaive,
+    relu: reluNaive,
+    gelu: geluNaive,
+    biasRelu: biasReluNaive,
+    biasGelu: biasGeluNaive,
+    dropout: dropoutNaive,
+    embedding: embeddingNaive,
+    addBias: addBiasNaive,
+    add: addNaive,
+    adamStep: adamStepNaive,
   },
 };

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <sstream>
 
 namespace nf::napi {
 namespace {
@@ -48,6 +49,21 @@ F32 f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return F32{arr.ElementLength() ? arr.Data() : nullptr, arr.ElementLength()};
 }
 
+std::optional<F32> f32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info[i].IsNull()) return std::nullopt;
+  if (!info[i].IsTypedArray()) expected(info, i, "a Float32Array or null", name);
+  return f32_arg(info, i, name);
+}
+
+I32 i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (!v.IsTypedArray()) expected(info, i, "an Int32Array", name);
+  if (v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Error(Code::DType, std::string("Expected an Int32Array for ") + name + " but received " + describe(v));
+  auto arr = v.As<Napi::Int32Array>();
+  return I32{arr.ElementLength() ? arr.Data() : nullptr, arr.ElementLength()};
+}
+
 const double* f64_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length) {
   const Napi::Value v = info[i];
   if (v.IsNull() || v.IsUndefined()) return nullptr;
@@ -61,21 +77,12 @@ const double* f64_arg_or_null(const Napi::CallbackInfo& info, size_t i, const ch
 }
 
 const int32_t* i32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length) {
-  const Napi::Value v = info[i];
-  if (v.IsNull() || v.IsUndefined()) return nullptr;
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    expected(info, i, "an Int32Array or null", name);
-  auto arr = v.As<Napi::Int32Array>();
-  if (arr.ElementLength() != expected_length)
+  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  const I32 arr = i32_arg(info, i, name);
+  if (arr.length != expected_length)
     throw Error(Code::Shape, std::string("Expected ") + std::to_string(expected_length) + " entries in " + name +
-                                 " but received " + std::to_string(arr.ElementLength()));
-  return arr.Data();
-}
-
-double float_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  const Napi::Value v = info[i];
-  if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue())) expected(info, i, "a finite number", name);
-  return v.As<Napi::Number>().DoubleValue();
+                                 " but received " + std::to_string(arr.length));
+  return arr.data;
 }
 
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
@@ -89,6 +96,21 @@ int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int6
   return static_cast<int64_t>(d);
 }
 
+double number_arg(const Napi::CallbackInfo& info, size_t i, const char* name, double min, double max) {
+  const Napi::Value v = info[i];
+  if (!v.IsNumber()) expected(info, i, "a number", name);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(std::isfinite(d) && d >= min && d <= max)) {  // NaN fails this too
+    std::ostringstream msg;
+    msg << "Expected a finite number ";
+    if (std::isinf(max)) msg << "≥ " << min;
+    else msg << "in [" << min << ", " << max << "]";
+    msg << " for " << name << " but received " << v.ToString().Utf8Value();
+    throw Error(Code::InvalidArgument, msg.str());
+  }
+  return d;
+}
+
 bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!info[i].IsBoolean()) expected(info, i, "a boolean", name);
   return info[i].As<Napi::Boolean>().Value();
@@ -97,6 +119,12 @@ bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!info[i].IsString()) expected(info, i, "a string", name);
   return info[i].As<Napi::String>().Utf8Value();
+}
+
+void check_length(size_t length, int64_t expected, const char* name) {
+  if (static_cast<__int128>(length) != static_cast<__int128>(expected))
+    throw Error(Code::Shape, std::string("Expected ") + std::to_string(expected) + " elements in " + name +
+                                 " but received " + std::to_string(length));
 }
 
 void register_error_classes(const Napi::CallbackInfo& info) {

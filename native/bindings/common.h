@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "../errors.h"
@@ -17,16 +18,28 @@ struct F32 {
   size_t length;
 };
 
+struct I32 {
+  const int32_t* data;
+  size_t length;
+};
+
 // Argument readers; `name` appears in the error message ("Expected a Float32Array for a but received ...").
 F32 f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+// A Float32Array, or nothing for null (undefined is an error: an argument forgotten, not declined).
+std::optional<F32> f32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name);
+I32 i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 // An Int32Array of exactly `expected_length` entries, or nullptr for null or undefined.
 const int32_t* i32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length);
 // A Float64Array, or nullptr/length 0 for null or undefined.
 const double* f64_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length);
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
-double float_arg(const Napi::CallbackInfo& info, size_t i, const char* name);  // finite
+// A finite number in [min, max] (max = infinity: no upper bound).
+double number_arg(const Napi::CallbackInfo& info, size_t i, const char* name, double min, double max);
 bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+
+// Throws Code::Shape unless a buffer named `name` has `expected` elements.
+void check_length(size_t length, int64_t expected, const char* name);
 
 // Stores the constructors of lib/errors.ts, keyed by code name (called once from lib/native/binding.ts).
 void register_error_classes(const Napi::CallbackInfo& info);

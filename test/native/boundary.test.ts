@@ -66,7 +66,7 @@ const okAtt = (): unknown[] => [F(8), F(4), F(8), F(12), F(12), ...attArgs()];
 const withAtt = (i: number, v: unknown) => { const a = okAtt(); a[i] = v; return a; };
 const okAttBwd = (): unknown[] => [F(8), F(12), F(12), F(8), F(12), F(12), F(8), F(4), F(8), ...attArgs()];
 const withAttBwd = (i: number, v: unknown) => { const a = okAttBwd(); a[i] = v; return a; };
-const attentionCases: Array<[string, unknown[], ErrorClass]> = [
+const attentionCases: Cases = [
   ['no arguments', [], InvalidArgumentError],
   ['out too short', withAtt(0, F(7)), ShapeError],
   ['lse too long', withAtt(1, F(5)), ShapeError],
@@ -78,12 +78,12 @@ const attentionCases: Array<[string, unknown[], ErrorClass]> = [
   ['causal a number', withAtt(10, 1), InvalidArgumentError],
   ['scale NaN', withAtt(11, Number.NaN), InvalidArgumentError],
   ['scale Infinity', withAtt(11, Number.POSITIVE_INFINITY), InvalidArgumentError],
-  ['kvLengths a Float32Array', withAtt(12, F(2)), InvalidArgumentError],
+  ['kvLengths a Float32Array', withAtt(12, F(2)), DTypeError],
   ['kvLengths of the wrong length', withAtt(12, Int32Array.of(3)), ShapeError],
   ['a kv length past Lk', withAtt(12, Int32Array.of(3, 4)), OutOfRangeError],
   ['a negative kv length', withAtt(12, Int32Array.of(-1, 3)), OutOfRangeError],
 ];
-const attentionBackwardCases: Array<[string, unknown[], ErrorClass]> = [
+const attentionBackwardCases: Cases = [
   ['no arguments', [], InvalidArgumentError],
   ['dq too short', withAttBwd(0, F(7)), ShapeError],
   ['dk an Int32Array', withAttBwd(1, new Int32Array(12)), DTypeError],
@@ -95,7 +95,118 @@ const attentionBackwardCases: Array<[string, unknown[], ErrorClass]> = [
   ['a kv length past Lk', withAttBwd(16, Int32Array.of(9, 1)), OutOfRangeError],
 ];
 
-const CASES: Record<string, Array<[string, unknown[], ErrorClass]>> = {
+type Cases = Array<[string, unknown[], ErrorClass]>;
+/** The call `good` with argument i replaced by v. */
+const vary = (good: () => unknown[]) => (i: number, v: unknown) => { const a = good(); a[i] = v; return a; };
+const I = (...ids: number[]) => new Int32Array(ids);
+
+// activationForward(y, x, bias, rows, cols, kind) on a 2×3 input with a bias.
+const actFwd = vary(() => [F(6), F(6), F(3), 2, 3, 'gelu']);
+const activationForwardCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['y an Int32Array', actFwd(0, new Int32Array(6)), DTypeError],
+  ['x too short', actFwd(1, F(5)), ShapeError],
+  ['y detached', actFwd(0, detached(6)), ShapeError],
+  ['bias of the wrong length', actFwd(2, F(2)), ShapeError],
+  ['bias undefined (not null)', actFwd(2, undefined), InvalidArgumentError],
+  ['bias a Float64Array', actFwd(2, new Float64Array(3)), DTypeError],
+  ['rows negative', actFwd(3, -1), InvalidArgumentError],
+  ['cols fractional', actFwd(4, 1.5), InvalidArgumentError],
+  ['dims that overflow the buffers', actFwd(3, 2 ** 31 - 1), ShapeError],
+  ['an unknown kind', actFwd(5, 'tanh'), InvalidArgumentError],
+  ['kind a number', actFwd(5, 1), InvalidArgumentError],
+];
+// activationBackward(dx, dBias, x, bias, dy, rows, cols, kind)
+const actBwd = vary(() => [F(6), F(3), F(6), F(3), F(6), 2, 3, 'relu']);
+const activationBackwardCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['dx too long', actBwd(0, F(7)), ShapeError],
+  ['dBias without bias', actBwd(3, null), InvalidArgumentError],
+  ['bias without dBias', actBwd(1, null), InvalidArgumentError],
+  ['dBias of the wrong length', actBwd(1, F(4)), ShapeError],
+  ['dy too short', actBwd(4, F(1)), ShapeError],
+  ['x an Int32Array', actBwd(2, new Int32Array(6)), DTypeError],
+  ['cols NaN', actBwd(6, Number.NaN), InvalidArgumentError],
+  ['an unknown kind', actBwd(7, 'GELU'), InvalidArgumentError],
+];
+const biasFwd = vary(() => [F(6), F(6), F(3), 2, 3]);
+const addBiasForwardCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['bias null', biasFwd(2, null), InvalidArgumentError],
+  ['bias too long', biasFwd(2, F(4)), ShapeError],
+  ['x too short', biasFwd(1, F(5)), ShapeError],
+  ['y a plain array', biasFwd(0, [0, 0, 0, 0, 0, 0]), InvalidArgumentError],
+  ['rows huge', biasFwd(3, 2 ** 40), InvalidArgumentError],
+];
+const biasBwd = vary(() => [F(3), F(6), 2, 3]);
+const addBiasBackwardCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['dBias too short', biasBwd(0, F(2)), ShapeError],
+  ['dy detached', biasBwd(1, detached(6)), ShapeError],
+  ['cols negative', biasBwd(3, -3), InvalidArgumentError],
+];
+const addF = vary(() => [F(4), F(4), F(4), 4]);
+const addForwardCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['a too short', addF(1, F(3)), ShapeError],
+  ['b an Int32Array', addF(2, new Int32Array(4)), DTypeError],
+  ['y too long', addF(0, F(5)), ShapeError],
+  ['n fractional', addF(3, 3.5), InvalidArgumentError],
+];
+const drop = vary(() => [F(4), F(4), 0.5, 1, 0]);
+const dropoutCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['y too short', drop(0, F(3)), ShapeError],
+  ['x a Float64Array', drop(1, new Float64Array(4)), DTypeError],
+  ['p above 1', drop(2, 1.5), InvalidArgumentError],
+  ['p negative', drop(2, -0.1), InvalidArgumentError],
+  ['p NaN', drop(2, Number.NaN), InvalidArgumentError],
+  ['p a string', drop(2, '0.5'), InvalidArgumentError],
+  ['seed negative', drop(3, -1), InvalidArgumentError],
+  ['seed above 2^53', drop(3, 2 ** 54), InvalidArgumentError],
+  ['offset fractional', drop(4, 0.5), InvalidArgumentError],
+];
+// embeddingForward(out, weight, ids, vocab, cols): 3 ids into a 4×2 table.
+const embF = vary(() => [F(6), F(8), I(0, 3, 1), 4, 2]);
+const embeddingForwardCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['an id equal to vocab', embF(2, I(0, 4, 1)), OutOfRangeError],
+  ['a negative id', embF(2, I(-1, 0, 1)), OutOfRangeError],
+  ['ids a Float32Array', embF(2, F(3)), DTypeError],
+  ['ids a plain array', embF(2, [0, 1, 2]), InvalidArgumentError],
+  ['weight too short', embF(1, F(7)), ShapeError],
+  ['out too short for the ids', embF(0, F(4)), ShapeError],
+  ['vocab negative', embF(3, -4), InvalidArgumentError],
+  ['weight detached', embF(1, detached(8)), ShapeError],
+];
+const embB = vary(() => [F(8), I(0, 3, 1), F(6), 4, 2, null]);
+const embeddingBackwardCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['an id past the end', embB(1, I(0, 9, 1)), OutOfRangeError],
+  ['dOut too long', embB(2, F(7)), ShapeError],
+  ['dWeight an Int32Array', embB(0, new Int32Array(8)), DTypeError],
+  ['paddingIdx equal to vocab', embB(5, 4), InvalidArgumentError],
+  ['paddingIdx negative', embB(5, -1), InvalidArgumentError],
+  ['paddingIdx undefined (not null)', embB(5, undefined), InvalidArgumentError],
+];
+const adam = vary(() => [F(4), F(4), F(4), F(4), 1e-3, 0.9, 0.999, 1e-8, 0, false, 1]);
+const adamCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['grad too short', adam(1, F(3)), ShapeError],
+  ['m too long', adam(2, F(5)), ShapeError],
+  ['v an Int32Array', adam(3, new Int32Array(4)), DTypeError],
+  ['negative lr', adam(4, -1), InvalidArgumentError],
+  ['infinite lr', adam(4, Infinity), InvalidArgumentError],
+  ['beta1 = 1', adam(5, 1), InvalidArgumentError],
+  ['beta2 NaN', adam(6, Number.NaN), InvalidArgumentError],
+  ['negative eps', adam(7, -1e-8), InvalidArgumentError],
+  ['negative weight decay', adam(8, -0.1), InvalidArgumentError],
+  ['decoupled a number', adam(9, 1), InvalidArgumentError],
+  ['step 0', adam(10, 0), InvalidArgumentError],
+  ['param detached', adam(0, detached(4)), ShapeError],
+];
+
+const CASES: Record<string, Cases> = {
   attentionForward: attentionCases,
   attentionForwardNaive: attentionCases,
   attentionBackward: attentionBackwardCases,
@@ -113,6 +224,24 @@ const CASES: Record<string, Array<[string, unknown[], ErrorClass]>> = {
   ],
   registerErrorClasses: [['null', [null], InvalidArgumentError], ['missing classes', [{}], InvalidArgumentError]],
   info: [], // takes no input
+  activationForward: activationForwardCases,
+  activationForwardNaive: activationForwardCases,
+  activationBackward: activationBackwardCases,
+  activationBackwardNaive: activationBackwardCases,
+  addBiasForward: addBiasForwardCases,
+  addBiasForwardNaive: addBiasForwardCases,
+  addBiasBackward: addBiasBackwardCases,
+  addBiasBackwardNaive: addBiasBackwardCases,
+  addForward: addForwardCases,
+  addForwardNaive: addForwardCases,
+  dropoutForward: dropoutCases,
+  dropoutForwardNaive: dropoutCases,
+  embeddingForward: embeddingForwardCases,
+  embeddingForwardNaive: embeddingForwardCases,
+  embeddingBackward: embeddingBackwardCases,
+  embeddingBackwardNaive: embeddingBackwardCases,
+  adamUpdate: adamCases,
+  adamUpdateNaive: adamCases,
 };
 
 describe('native boundary', () => {

@@ -1,0 +1,86 @@
+/**
+ * Token embedding: `embedding(weight, ids)` gathers rows of a table weight [V, C] for int32 ids of any
+ * shape [...S] and returns [...S, C]. Every id is checked: one outside [0, V) is an OutOfRangeError naming
+ * its position and value.
+ *
+ * For autograd (issue 4): the forward saves ids; {@link embeddingBackward}(dWeight, ids, dOut, paddingIdx?)
+ * adds dOut's rows into dWeight in place (dWeight[ids[i]] += dOut[i]), in the order of the ids whatever the
+ * thread count, and leaves the row of `paddingIdx` without gradient (PyTorch's padding_idx).
+ *
+ * @example
+ * const tokens = tensor(new Int32Array([5, 9, 2, 0]), [2, 2]);
+ * const e = ops.embedding(table, tokens);   // table [V, 512] → e [2, 2, 512]
+ */
+import { checkInteger, checkSameShape, formatShape } from '../check.js';
+import { OutOfRangeError, ShapeError } from '../errors.js';
+import { native, type NativeBinding } from '../native/binding.js';
+import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+
+/** The table's [V, C], after checking that it is a matrix and every id lies in [0, V). */
+function checkTable(weight: Tensor, name: string, ids: Tensor, idData: Int32Array): { vocab: number; cols: number } {
+  if (weight.shape.length !== 2) {
+    throw new ShapeError(`Expected a matrix [V, C] for ${name} but received shape ${formatShape(weight.shape)}`);
+  }
+  const [vocab, cols] = weight.shape as [number, number];
+  for (let i = 0; i < idData.length; i++) {
+    const id = idData[i]!;
+    if (id < 0 || id >= vocab) {
+      const at = ids.shape.length > 1 ? ` (at ${formatShape(unravel(i, ids.shape))})` : '';
+      throw new OutOfRangeError(`Expected ids in [0, ${vocab}) for a vocabulary of ${vocab} but ids[${i}]${at} is ${id}`);
+    }
+  }
+  return { vocab, cols };
+}
+
+function unravel(index: number, shape: readonly number[]): number[] {
+  const out = shape.map(() => 0);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = index % shape[d]!;
+    index = Math.floor(index / shape[d]!);
+  }
+  return out;
+}
+
+function forward(fn: NativeBinding['embeddingForward'], weight: Tensor, ids: Tensor): Tensor {
+  const wd = cpuData(weight, 'weight', 'float32');
+  const idd = cpuData(ids, 'ids', 'int32');
+  const { vocab, cols } = checkTable(weight, 'weight', ids, idd);
+  const shape = Object.freeze([...ids.shape, cols]);
+  const out = allocate('float32', idd.length * cols, shape);
+  fn(out, wd, idd, vocab, cols);
+  return new Tensor(out, shape);
+}
+
+/** The rows of weight [V, C] at ids [...S] (int32): a new [...S, C] tensor. */
+export function embedding(weight: Tensor, ids: Tensor): Tensor {
+  return forward(native().embeddingForward, weight, ids);
+}
+
+/** {@link embedding} element by element. */
+export function embeddingNaive(weight: Tensor, ids: Tensor): Tensor {
+  return forward(native().embeddingForwardNaive, weight, ids);
+}
+
+function backward(fn: NativeBinding['embeddingBackward'], dWeight: Tensor, ids: Tensor, dOut: Tensor, paddingIdx: number | undefined): void {
+  const dwd = cpuData(dWeight, 'dWeight', 'float32');
+  const idd = cpuData(ids, 'ids', 'int32');
+  const dod = cpuData(dOut, 'dOut', 'float32');
+  const { vocab, cols } = checkTable(dWeight, 'dWeight', ids, idd);
+  checkSameShape(dOut.shape, 'dOut', [...ids.shape, cols], `ids ${formatShape(ids.shape)} by the ${cols} columns of dWeight`);
+  const pad = paddingIdx === undefined ? null : checkInteger(paddingIdx, 'paddingIdx', 0, vocab - 1);
+  fn(dwd, idd, dod, vocab, cols, pad);
+}
+
+/**
+ * @internal dWeight[ids[i], :] += dOut[i, :] in place, skipping ids equal to `paddingIdx`. dWeight is
+ * [V, C] and dOut [...ids.shape, C]; the sum follows the order of the ids, so the result does not depend on
+ * the thread count.
+ */
+export function embeddingBackward(dWeight: Tensor, ids: Tensor, dOut: Tensor, paddingIdx?: number): void {
+  backward(native().embeddingBackward, dWeight, ids, dOut, paddingIdx);
+}
+
+/** @internal {@link embeddingBackward} element by element. */
+export function embeddingBackwardNaive(dWeight: Tensor, ids: Tensor, dOut: Tensor, paddingIdx?: number): void {
+  backward(native().embeddingBackwardNaive, dWeight, ids, dOut, paddingIdx);
+}
