@@ -1,7 +1,8 @@
-// npm run bench [-- matmul|peak]: every bench table, or the named ones. Figures move ±30% between runs
+// npm run bench [-- matmul|rows|peak]: every bench table, or the named ones. Figures move ±30% between runs
 // on a shared machine: read the ratios within one run.
 import { backend } from '../lib/index.js';
 import { benchMatmul } from './ops/matmul.js';
+import { benchRows } from './ops/rows.js';
 import { measurePeaks, printPeaks } from './peak.js';
 
 const only = process.argv.slice(2);
@@ -11,3 +12,4 @@ const info = backend.info();
 console.log(`nodeformer ${info.version}: simd ${info.simd}, ${info.threads} threads, node ${process.versions.node}`);
 if (want('peak')) printPeaks(measurePeaks());
 if (want('matmul')) await benchMatmul();
+if (want('rows')) await benchRows();

@@ -11,6 +11,6 @@ export {
   OutOfRangeError,
   ShapeError,
 } from './errors.js';
-export { type MatmulOptions, ops } from './ops/index.js';
+export { type CrossEntropyOptions, type MatmulOptions, ops } from './ops/index.js';
 export { ones, randn, type RandnOptions, tensor, type TensorOptions, zeros } from './tensor/create.js';
 export { type DType, Tensor } from './tensor/tensor.js';

@@ -9,6 +9,9 @@ namespace nf::napi {
 void register_backend(Napi::Env env, Napi::Object exports);
 void register_bench(Napi::Env env, Napi::Object exports);
 void register_matmul(Napi::Env env, Napi::Object exports);
+void register_layer_norm(Napi::Env env, Napi::Object exports);
+void register_softmax(Napi::Env env, Napi::Object exports);
+void register_cross_entropy(Napi::Env env, Napi::Object exports);
 }  // namespace nf::napi
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -20,6 +23,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nf::napi::register_backend(env, exports);
   nf::napi::register_bench(env, exports);
   nf::napi::register_matmul(env, exports);
+  nf::napi::register_layer_norm(env, exports);
+  nf::napi::register_softmax(env, exports);
+  nf::napi::register_cross_entropy(env, exports);
   return exports;
 }
 

@@ -47,8 +47,12 @@ X86Features detect_x86() {
 #endif
 
 // Every kernel of one ISA namespace, in KernelTable's order.
-#define NF_KERNELS(isa, ns) \
-  KernelTable { isa, cpu::ns::matmul_forward, cpu::ns::fma_peak }
+#define NF_KERNELS(isa, ns)                                                                         \
+  KernelTable {                                                                                     \
+    isa, cpu::ns::matmul_forward, cpu::ns::fma_peak, cpu::ns::layer_norm_forward,                   \
+        cpu::ns::layer_norm_backward, cpu::ns::softmax_forward, cpu::ns::softmax_backward,          \
+        cpu::ns::cross_entropy_forward, cpu::ns::cross_entropy_backward                             \
+  }
 
 KernelTable table_for(Isa isa) {
   switch (isa) {

@@ -5,8 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cross_entropy.h"
 #include "kernels/fma_peak.h"
+#include "kernels/layer_norm.h"
 #include "kernels/matmul.h"
+#include "kernels/softmax.h"
 
 namespace nf {
 
@@ -18,6 +21,12 @@ struct KernelTable {
   Isa isa;
   cpu::MatmulFn matmul_forward;
   cpu::FmaPeakFn fma_peak;
+  cpu::LayerNormForwardFn layer_norm_forward;
+  cpu::LayerNormBackwardFn layer_norm_backward;
+  cpu::SoftmaxForwardFn softmax_forward;
+  cpu::SoftmaxBackwardFn softmax_backward;
+  cpu::CrossEntropyForwardFn cross_entropy_forward;
+  cpu::CrossEntropyBackwardFn cross_entropy_backward;
 };
 
 // The table of one supported ISA (for benches that compare ISAs); throws nf::Error if unsupported here.

@@ -48,6 +48,25 @@ F32 f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return F32{arr.ElementLength() ? arr.Data() : nullptr, arr.ElementLength()};
 }
 
+F32 f32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return info[i].IsNull() ? F32{nullptr, 0} : f32_arg(info, i, name);
+}
+
+I32 i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (!v.IsTypedArray()) expected(info, i, "an Int32Array", name);
+  if (v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Error(Code::DType, std::string("Expected an Int32Array for ") + name + " but received " + describe(v));
+  auto arr = v.As<Napi::Int32Array>();
+  return I32{arr.ElementLength() ? arr.Data() : nullptr, arr.ElementLength()};
+}
+
+void check_length(size_t length, int64_t expected, const char* name) {
+  if (static_cast<int64_t>(length) != expected)
+    throw Error(Code::Shape, std::string("Expected ") + std::to_string(expected) + " elements in " + name +
+                                 " but received " + std::to_string(length));
+}
+
 const double* f64_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length) {
   const Napi::Value v = info[i];
   if (v.IsNull() || v.IsUndefined()) return nullptr;
@@ -69,6 +88,17 @@ int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int6
                                            std::to_string(max) + "] for " + name + " but received " +
                                            v.ToString().Utf8Value());
   return static_cast<int64_t>(d);
+}
+
+double number_arg(const Napi::CallbackInfo& info, size_t i, const char* name, double min, double max) {
+  const Napi::Value v = info[i];
+  if (!v.IsNumber()) expected(info, i, "a number", name);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= min && d <= max))
+    throw Error(Code::InvalidArgument, std::string("Expected a number in [") + std::to_string(min) + ", " +
+                                           std::to_string(max) + "] for " + name + " but received " +
+                                           v.ToString().Utf8Value());
+  return d;
 }
 
 bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {

@@ -12,18 +12,34 @@
 
 namespace nf::napi {
 
+// The largest dimension a binding accepts: products of two stay far inside int64_t.
+constexpr int64_t kMaxDim = (int64_t(1) << 31) - 1;
+
 struct F32 {
   float* data;
   size_t length;
 };
 
+struct I32 {
+  const int32_t* data;
+  size_t length;
+};
+
 // Argument readers; `name` appears in the error message ("Expected a Float32Array for a but received ...").
 F32 f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+// A Float32Array, or {nullptr, 0} for null (undefined is an error: an omitted argument is a bug).
+F32 f32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name);
+I32 i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 // A Float64Array, or nullptr/length 0 for null or undefined.
 const double* f64_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length);
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
+// A number in [min, max] (NaN is never in range).
+double number_arg(const Napi::CallbackInfo& info, size_t i, const char* name, double min, double max);
 bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+
+// Throws Code::Shape unless a buffer called `name` holds exactly `expected` elements.
+void check_length(size_t length, int64_t expected, const char* name);
 
 // Stores the constructors of lib/errors.ts, keyed by code name (called once from lib/native/binding.ts).
 void register_error_classes(const Napi::CallbackInfo& info);
