@@ -1,9 +1,10 @@
-// npm run bench [-- matmul|attention|elementwise|peak]: every bench table, or the named ones. Figures move ±30%
-// between runs on a shared machine: read the ratios within one run.
+// npm run bench [-- matmul|attention|rows|elementwise|peak]: every bench table, or the named ones. Figures move
+// ±30% between runs on a shared machine: read the ratios within one run.
 import { backend } from '../lib/index.js';
 import { benchAttention } from './ops/attention.js';
 import { benchElementwise } from './ops/elementwise.js';
 import { benchMatmul } from './ops/matmul.js';
+import { benchRows } from './ops/rows.js';
 import { measurePeaks, printPeaks } from './peak.js';
 
 const only = process.argv.slice(2);
@@ -15,3 +16,4 @@ if (want('peak')) printPeaks(measurePeaks());
 if (want('matmul')) await benchMatmul();
 if (want('attention')) await benchAttention();
 if (want('elementwise')) await benchElementwise();
+if (want('rows')) await benchRows();

@@ -31,11 +31,15 @@ export function checkInteger(value: unknown, name: string, min = 0, max = Number
   return value;
 }
 
-/** A finite number in [min, max], or [min, max) when `maxOpen`. */
-export function checkNumber(value: unknown, name: string, min: number, max: number, maxOpen = false): number {
+/**
+ * A finite number in [min, max], or [min, max) when `maxOpen`; the default range is every finite number.
+ */
+export function checkNumber(
+  value: unknown, name: string, min = -Number.MAX_VALUE, max = Number.MAX_VALUE, maxOpen = false,
+): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (maxOpen && value === max)) {
     const hi = max === Infinity ? '∞)' : `${max}${maxOpen ? ')' : ']'}`;
-    fail(`a number in [${min}, ${hi}`, name, value);
+    fail(min === -Number.MAX_VALUE && max === Number.MAX_VALUE ? 'a finite number' : `a number in [${min}, ${hi}`, name, value);
   }
   return value;
 }
@@ -90,4 +94,23 @@ export function checkSameShape(shape: readonly number[], name: string, like: rea
 
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
+}
+
+/** Throws a ShapeError unless `actual` is exactly `expected`. */
+export function checkShapeIs(actual: readonly number[], expected: readonly number[], name: string): void {
+  if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
+    throw new ShapeError(`Expected shape ${formatShape(expected)} for ${name} but received ${formatShape(actual)}`);
+  }
+}
+
+/**
+ * The rows (leading dims flattened) and the width (last dim) of a row-wise op's input `shape`, which must
+ * have a non-empty last dimension.
+ */
+export function rowsOf(shape: readonly number[], name: string): { n: number; c: number } {
+  const c = shape[shape.length - 1];
+  if (c === undefined || c === 0) {
+    throw new ShapeError(`Expected a tensor with a non-empty last dimension for ${name} but received ${formatShape(shape)}`);
+  }
+  return { n: shape.slice(0, -1).reduce((a, b) => a * b, 1), c };
 }

@@ -12,7 +12,7 @@ export {
   ShapeError,
 } from './errors.js';
 export {
-  type AdamStepOptions, type AttentionOptions, type DropoutOptions, type MatmulOptions, ops,
+  type AdamStepOptions, type AttentionOptions, type CrossEntropyOptions, type DropoutOptions, type MatmulOptions, ops,
 } from './ops/index.js';
 export { ones, randn, type RandnOptions, tensor, type TensorOptions, zeros } from './tensor/create.js';
 export { type DType, Tensor } from './tensor/tensor.js';

@@ -15,6 +15,9 @@ void register_add(Napi::Env env, Napi::Object exports);
 void register_dropout(Napi::Env env, Napi::Object exports);
 void register_embedding(Napi::Env env, Napi::Object exports);
 void register_adam(Napi::Env env, Napi::Object exports);
+void register_layer_norm(Napi::Env env, Napi::Object exports);
+void register_softmax(Napi::Env env, Napi::Object exports);
+void register_cross_entropy(Napi::Env env, Napi::Object exports);
 }  // namespace nf::napi
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -32,6 +35,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nf::napi::register_dropout(env, exports);
   nf::napi::register_embedding(env, exports);
   nf::napi::register_adam(env, exports);
+  nf::napi::register_layer_norm(env, exports);
+  nf::napi::register_softmax(env, exports);
+  nf::napi::register_cross_entropy(env, exports);
   return exports;
 }
 

@@ -9,10 +9,13 @@
 #include "kernels/adam.h"
 #include "kernels/add.h"
 #include "kernels/attention.h"
+#include "kernels/cross_entropy.h"
 #include "kernels/dropout.h"
 #include "kernels/embedding.h"
 #include "kernels/fma_peak.h"
+#include "kernels/layer_norm.h"
 #include "kernels/matmul.h"
+#include "kernels/softmax.h"
 
 namespace nf {
 
@@ -35,6 +38,12 @@ struct KernelTable {
   cpu::AdamUpdateFn adam_update;
   cpu::AttentionForwardFn attention_forward;
   cpu::AttentionBackwardFn attention_backward;
+  cpu::LayerNormForwardFn layer_norm_forward;
+  cpu::LayerNormBackwardFn layer_norm_backward;
+  cpu::SoftmaxForwardFn softmax_forward;
+  cpu::SoftmaxBackwardFn softmax_backward;
+  cpu::CrossEntropyForwardFn cross_entropy_forward;
+  cpu::CrossEntropyBackwardFn cross_entropy_backward;
 };
 
 // The table of one supported ISA (for benches that compare ISAs); throws nf::Error if unsupported here.

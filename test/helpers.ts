@@ -77,3 +77,77 @@ export function compare(
 export function bitsEqual(x: Float32Array, y: Float32Array): boolean {
   return x.length === y.length && Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0;
 }
+
+/** u = 2⁻²⁴, the unit roundoff of float32. */
+export const U32 = 2 ** -24;
+
+/** ∂f/∂x_i by central differences, every coordinate of x, in float64. */
+export function centralDifference(f: (x: Float64Array) => number, x: ArrayLike<number>, h = 1e-3): Float64Array {
+  const at = Float64Array.from(x);
+  return Float64Array.from(at, (xi, i) => {
+    at[i] = xi + h;
+    const plus = f(at);
+    at[i] = xi - h;
+    const minus = f(at);
+    at[i] = xi;
+    return (plus - minus) / (2 * h);
+  });
+}
+
+/**
+ * The float64 LayerNorm of n rows of c (biased variance), with per row the mean of |s| (the scale the
+ * float32 mean's rounding error is bounded by).
+ */
+export function layerNormOracle(
+  s: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, n: number, c: number, eps: number,
+): { y: Float64Array; mean: Float64Array; rstd: Float64Array; absMean: Float64Array } {
+  const y = new Float64Array(n * c), mean = new Float64Array(n), rstd = new Float64Array(n), absMean = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = 0, abs = 0;
+    for (let j = 0; j < c; j++) (sum += s[i * c + j]!), (abs += Math.abs(s[i * c + j]!));
+    const m = sum / c;
+    let sq = 0;
+    for (let j = 0; j < c; j++) sq += (s[i * c + j]! - m) ** 2;
+    const r = 1 / Math.sqrt(sq / c + eps);
+    for (let j = 0; j < c; j++) y[i * c + j] = (s[i * c + j]! - m) * r * gamma[j]! + beta[j]!;
+    (mean[i] = m), (rstd[i] = r), (absMean[i] = abs / c);
+  }
+  return { y, mean, rstd, absMean };
+}
+
+/** The float64 softmax of n rows of c (NaN rows where every entry is −inf). */
+export function softmaxOracle(x: ArrayLike<number>, n: number, c: number): Float64Array {
+  const y = new Float64Array(n * c);
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity, sum = 0;
+    for (let j = 0; j < c; j++) max = Math.max(max, x[i * c + j]!);
+    for (let j = 0; j < c; j++) sum += y[i * c + j] = Math.exp(x[i * c + j]! - max);
+    for (let j = 0; j < c; j++) y[i * c + j]! /= sum;
+  }
+  return y;
+}
+
+/**
+ * PyTorch's F.cross_entropy(logits, targets, label_smoothing=eps, ignore_index) in float64: the mean loss
+ * over kept rows (NaN if none), each kept row's logsumexp (0 for ignored rows) and the kept-row count.
+ */
+export function crossEntropyOracle(
+  logits: ArrayLike<number>, targets: ArrayLike<number>, n: number, v: number, eps: number, ignoreIndex: number,
+): { loss: number; lse: Float64Array; count: number } {
+  const lse = new Float64Array(n);
+  let total = 0, count = 0;
+  for (let i = 0; i < n; i++) {
+    const t = targets[i]!;
+    if (t === ignoreIndex) continue;
+    let max = -Infinity, sum = 0;
+    for (let c = 0; c < v; c++) max = Math.max(max, logits[i * v + c]!);
+    for (let c = 0; c < v; c++) sum += Math.exp(logits[i * v + c]! - max);
+    lse[i] = max + Math.log(sum);
+    for (let c = 0; c < v; c++) {
+      const q = (c === t ? 1 - eps : 0) + eps / v;
+      if (q !== 0) total -= q * (logits[i * v + c]! - lse[i]!);
+    }
+    count++;
+  }
+  return { loss: total / count, lse, count };
+}

@@ -104,6 +104,39 @@ export interface NativeBinding {
     beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number,
   ): void;
   adamUpdateNaive: NativeBinding['adamUpdate'];
+  /**
+   * y = LayerNorm(x (+ residual)) over rows of c; sum = x + residual (both null or both given);
+   * mean, rstd [n] saved for backward. See native/bindings/layer_norm.cc.
+   */
+  layerNormForward(
+    y: Float32Array, sum: Float32Array | null, mean: Float32Array, rstd: Float32Array, x: Float32Array,
+    residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, n: number, c: number, eps: number,
+  ): void;
+  layerNormForwardNaive: NativeBinding['layerNormForward'];
+  /** dx = ∂L/∂s (assigned), dgamma += ∂L/∂γ, dbeta += ∂L/∂β, given dy; s is x or the saved sum. */
+  layerNormBackward(
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dy: Float32Array, s: Float32Array,
+    gamma: Float32Array, mean: Float32Array, rstd: Float32Array, n: number, c: number,
+  ): void;
+  layerNormBackwardNaive: NativeBinding['layerNormBackward'];
+  /** y = softmax(x) over rows of c. */
+  softmaxForward(y: Float32Array, x: Float32Array, n: number, c: number): void;
+  softmaxForwardNaive: NativeBinding['softmaxForward'];
+  /** dx = y ∘ (dy − Σ dy∘y) (assigned). */
+  softmaxBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, n: number, c: number): void;
+  softmaxBackwardNaive: NativeBinding['softmaxBackward'];
+  /** The mean cross-entropy over rows whose target is not ignoreIndex (NaN if none); lse [n] saved. */
+  crossEntropyForward(
+    lse: Float32Array, logits: Float32Array, targets: Int32Array, n: number, v: number, labelSmoothing: number,
+    ignoreIndex: number,
+  ): number;
+  crossEntropyForwardNaive: NativeBinding['crossEntropyForward'];
+  /** dLogits = ∂(gradOutput · mean loss)/∂logits (assigned). */
+  crossEntropyBackward(
+    dLogits: Float32Array, logits: Float32Array, targets: Int32Array, lse: Float32Array, n: number, v: number,
+    labelSmoothing: number, ignoreIndex: number, gradOutput: number,
+  ): void;
+  crossEntropyBackwardNaive: NativeBinding['crossEntropyBackward'];
 }
 
 let loaded: NativeBinding | undefined;

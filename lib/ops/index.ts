@@ -1,18 +1,23 @@
 /**
  * Kernels: `ops` runs the fused / optimised kernels, `ops.naive` the reference implementation of each
  * with the same signature (what the benches compare against). The backwards that autograd uses are
- * exported by the modules themselves (activation.ts, add.ts, dropout.ts, embedding.ts).
+ * exported by the modules themselves (attention.ts, layer_norm.ts, softmax.ts, cross_entropy.ts,
+ * activation.ts, add.ts, dropout.ts, embedding.ts).
  */
 import { biasGelu, biasGeluNaive, biasRelu, biasReluNaive, gelu, geluNaive, relu, reluNaive } from './activation.js';
 import { adamStep, adamStepNaive } from './adam.js';
 import { add, addBias, addBiasNaive, addNaive } from './add.js';
 import { scaledDotProductAttention, scaledDotProductAttentionNaive } from './attention.js';
+import { crossEntropy, crossEntropyNaive } from './cross_entropy.js';
 import { dropout, dropoutNaive } from './dropout.js';
 import { embedding, embeddingNaive } from './embedding.js';
+import { addLayerNorm, addLayerNormNaive, layerNorm, layerNormNaive } from './layer_norm.js';
 import { matmul, matmulNaive } from './matmul.js';
+import { softmax, softmaxNaive } from './softmax.js';
 
 export type { AdamStepOptions } from './adam.js';
 export type { AttentionOptions } from './attention.js';
+export type { CrossEntropyOptions } from './cross_entropy.js';
 export type { DropoutOptions } from './dropout.js';
 export type { MatmulOptions } from './matmul.js';
 
@@ -28,6 +33,10 @@ export const ops = {
   addBias,
   add,
   adamStep,
+  layerNorm,
+  addLayerNorm,
+  softmax,
+  crossEntropy,
   naive: {
     matmul: matmulNaive,
     scaledDotProductAttention: scaledDotProductAttentionNaive,
@@ -40,5 +49,9 @@ export const ops = {
     addBias: addBiasNaive,
     add: addNaive,
     adamStep: adamStepNaive,
+    layerNorm: layerNormNaive,
+    addLayerNorm: addLayerNormNaive,
+    softmax: softmaxNaive,
+    crossEntropy: crossEntropyNaive,
   },
 };

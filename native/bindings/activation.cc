@@ -15,7 +15,6 @@ namespace {
 
 using cpu::Act;
 
-constexpr int64_t kMaxDim = (int64_t(1) << 31) - 1;
 
 Act act_arg(const Napi::CallbackInfo& info, size_t i) {
   const std::string kind = string_arg(info, i, "kind");

@@ -10,7 +10,6 @@
 namespace nf::napi {
 namespace {
 
-constexpr int64_t kMaxDim = (int64_t(1) << 31) - 1;
 constexpr int64_t kMaxLength = (int64_t(1) << 53) - 1;
 
 template <bool Naive>

@@ -18,7 +18,6 @@ namespace {
 
 using cpu::AttentionArgs;
 
-constexpr int64_t kMaxDim = (int64_t(1) << 31) - 1;
 
 // Elements of a [dims…] tensor, saturated (a product past int64 cannot match any buffer's length).
 int64_t elements(std::initializer_list<int64_t> dims) {

@@ -13,6 +13,9 @@
 
 namespace nf::napi {
 
+// The largest dimension a binding accepts: products of two stay far inside int64_t.
+constexpr int64_t kMaxDim = (int64_t(1) << 31) - 1;
+
 struct F32 {
   float* data;
   size_t length;

@@ -10,8 +10,6 @@
 namespace nf::napi {
 namespace {
 
-constexpr int64_t kMaxDim = (int64_t(1) << 31) - 1;
-
 void check_ids(const I32& ids, int64_t vocab) {
   for (size_t i = 0; i < ids.length; ++i)
     if (ids.data[i] < 0 || ids.data[i] >= vocab)

@@ -18,8 +18,6 @@ namespace {
 using cpu::GemmArgs;
 using cpu::MatmulFn;
 
-constexpr int64_t kMaxDim = (int64_t(1) << 31) - 1;
-
 struct Operand {
   const char* name;
   size_t length;           // elements in the buffer

@@ -1,0 +1,4 @@
+// layer_norm_simd.h for the baseline ISA (no extra flags): the portable fallback.
+#define NF_SIMD_SCALAR
+#define NF_ISA_NS scalar
+#include "layer_norm_simd.h"

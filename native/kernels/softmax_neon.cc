@@ -1,0 +1,4 @@
+// softmax_simd.h for NEON (arm64 only; NEON is part of the arm64 baseline).
+#define NF_SIMD_NEON
+#define NF_ISA_NS neon
+#include "softmax_simd.h"
