@@ -31,6 +31,17 @@ inline void parallel_for(int64_t n, F&& fn) {
       n, [](void* ctx, int64_t i) { (*static_cast<Fn*>(ctx))(i); }, const_cast<void*>(static_cast<const void*>(&fn)));
 }
 
+// parallel_for when `worth_it` (the caller's judgement of the work, from the shape only), else the same
+// indices in order on the calling thread: small calls skip the hand-off to the pool.
+template <class F>
+inline void parallel_for_if(bool worth_it, int64_t n, F&& fn) {
+  if (worth_it && n > 1) {
+    parallel_for(n, fn);
+  } else {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+  }
+}
+
 // A grow-only, 64-byte aligned scratch buffer owned by the calling thread (slot 0..3). Kernels use it for
 // packing so that a hot loop never calls malloc. Throws nf::Error on allocation failure.
 float* scratch(int slot, size_t floats);

@@ -88,11 +88,7 @@ Blocks blocks_for(int64_t d, int64_t lq) {
 // Runs fn(i) for i < n on the pool, or on this thread when the call is too small to share.
 template <class F>
 void run_tasks(int64_t n, int64_t work, F&& fn) {
-  if (work < kMinParallelWork || n == 1) {
-    for (int64_t i = 0; i < n; ++i) fn(i);
-  } else {
-    parallel_for(n, fn);
-  }
+  parallel_for_if(work >= kMinParallelWork, n, fn);
 }
 
 // c[0:rows, 0:n] (+)= A · b[0:k, 0:n] in groups of kRows rows; A is rows×k (lda), or k×rows when TA.

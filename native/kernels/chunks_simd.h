@@ -31,11 +31,7 @@ inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Runs task(0 .. tasks-1), on the pool when `work` elements are worth it.
 template <class F>
 void run_tasks(int64_t tasks, int64_t work, F&& task) {
-  if (work < kMinParallel) {
-    for (int64_t t = 0; t < tasks; ++t) task(t);
-  } else {
-    parallel_for(tasks, [&](int64_t t) { task(t); });
-  }
+  parallel_for_if(work >= kMinParallel, tasks, task);
 }
 
 // fn(i0, i1) over [0, n) in pieces of kChunk.

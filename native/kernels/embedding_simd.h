@@ -41,8 +41,7 @@ void embedding_backward(const int32_t* ids, const float* dout, float* dw, int64_
       add_into(dw + int64_t(ids[i]) * cols + j0, dout + i * cols + j0, width);
     }
   };
-  if (tasks == 1) task(0);
-  else parallel_for(tasks, [&](int64_t t) { task(t); });
+  parallel_for_if(tasks > 1, tasks, task);
 }
 
 }  // namespace nf::cpu::NF_ISA_NS
