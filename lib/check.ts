@@ -85,21 +85,18 @@ export function checkShape(shape: unknown, name = 'shape'): { shape: readonly nu
   return { shape: Object.freeze(shape.slice() as number[]), size };
 }
 
-/** Throws a ShapeError unless `shape` (of `name`) equals `like` (of `likeName`). */
-export function checkSameShape(shape: readonly number[], name: string, like: readonly number[], likeName: string): void {
-  if (shape.length !== like.length || shape.some((d, i) => d !== like[i])) {
-    throw new ShapeError(`Expected ${name} to have the shape ${formatShape(like)} of ${likeName} but received ${formatShape(shape)}`);
-  }
-}
-
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-/** Throws a ShapeError unless `actual` is exactly `expected`. */
-export function checkShapeIs(actual: readonly number[], expected: readonly number[], name: string): void {
+/** Throws a ShapeError unless `actual` is exactly `expected` (the shape of `of`, when named). */
+export function checkShapeIs(actual: readonly number[], expected: readonly number[], name: string, of?: string): void {
   if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
-    throw new ShapeError(`Expected shape ${formatShape(expected)} for ${name} but received ${formatShape(actual)}`);
+    throw new ShapeError(
+      of === undefined
+        ? `Expected shape ${formatShape(expected)} for ${name} but received ${formatShape(actual)}`
+        : `Expected ${name} to have the shape ${formatShape(expected)} of ${of} but received ${formatShape(actual)}`,
+    );
   }
 }
 

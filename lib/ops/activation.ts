@@ -13,7 +13,7 @@
  * const h = ops.biasGelu(ops.matmul(x, w1, { transB: true }), b1);   // GELU(x·w1ᵀ + b1)
  * const r = ops.relu(tensor([-1, 0, 2], [3]));                         // [0, 0, 2]
  */
-import { checkSameShape } from '../check.js';
+import { checkShapeIs } from '../check.js';
 import { type ActivationKind, native, type NativeBinding } from '../native/binding.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 import { biasLayout, rowsCols } from './add.js';
@@ -46,7 +46,7 @@ function backward(kind: ActivationKind, naive: boolean, x: Tensor, bias: Tensor 
   const bd = bias === null ? null : cpuData(bias, 'bias', 'float32');
   const dyd = cpuData(dy, 'dy', 'float32');
   const { rows, cols } = bias === null ? rowsCols(x.shape) : biasLayout(x, bias);
-  checkSameShape(dy.shape, 'dy', x.shape, 'x');
+  checkShapeIs(dy.shape, x.shape, 'dy', 'x');
   const dx = allocate('float32', xd.length, x.shape);
   const db = bias === null ? null : allocate('float32', cols, bias.shape);
   kernels(naive).backward(dx, db, xd, bd, dyd, rows, cols, kind);

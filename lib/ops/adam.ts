@@ -15,7 +15,7 @@
  * const m = zeros(w.shape), v = zeros(w.shape);
  * for (let t = 1; t <= 100; t++) ops.adamStep(w, grad(w), m, v, { lr: 1e-3, weightDecay: 0.01, decoupled: true, step: t });
  */
-import { checkBoolean, checkInteger, checkNumber, checkOptions, checkSameShape, fail } from '../check.js';
+import { checkBoolean, checkInteger, checkNumber, checkOptions, checkShapeIs, fail } from '../check.js';
 import { InvalidArgumentError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
 import { cpuData, Tensor } from '../tensor/tensor.js';
@@ -55,9 +55,9 @@ function run(fn: NativeBinding['adamUpdate'], param: Tensor, grad: Tensor, m: Te
   const gd = cpuData(grad, 'grad', 'float32');
   const md = cpuData(m, 'm', 'float32');
   const vd = cpuData(v, 'v', 'float32');
-  checkSameShape(grad.shape, 'grad', param.shape, 'param');
-  checkSameShape(m.shape, 'm', param.shape, 'param');
-  checkSameShape(v.shape, 'v', param.shape, 'param');
+  checkShapeIs(grad.shape, param.shape, 'grad', 'param');
+  checkShapeIs(m.shape, param.shape, 'm', 'param');
+  checkShapeIs(v.shape, param.shape, 'v', 'param');
   const buffers = [pd, gd, md, vd];
   if (new Set(buffers.map((b) => b.buffer)).size !== 4) {
     throw new InvalidArgumentError('Expected param, grad, m and v to be four different tensors, but some share storage');

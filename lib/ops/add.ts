@@ -8,7 +8,7 @@
  * const h = ops.add(x, ops.dropout(sublayer, { p: 0.1, seed }));   // residual: x + Dropout(sublayer(x))
  * const y = ops.addBias(ops.matmul(x, w, { transB: true }), b);    // x·wᵀ + b
  */
-import { checkSameShape, formatShape } from '../check.js';
+import { checkShapeIs, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
@@ -75,7 +75,7 @@ export function addBiasBackwardNaive(dy: Tensor): Tensor {
 function addWith(fn: NativeBinding['addForward'], a: Tensor, b: Tensor): Tensor {
   const ad = cpuData(a, 'a', 'float32');
   const bd = cpuData(b, 'b', 'float32');
-  checkSameShape(b.shape, 'b', a.shape, 'a');
+  checkShapeIs(b.shape, a.shape, 'b', 'a');
   const y = allocate('float32', ad.length, a.shape);
   fn(y, ad, bd, ad.length);
   return new Tensor(y, a.shape);

@@ -10,7 +10,7 @@
  * const out = ops.scaledDotProductAttention(q, k, v, { causal: true });          // decoder self-attention
  * const ctx = ops.scaledDotProductAttention(q, mem, mem, { kvLengths: srcLens }); // cross-attention, padded source
  */
-import { checkBoolean, checkOptions, describe, fail, formatShape } from '../check.js';
+import { checkBoolean, checkOptions, checkShapeIs, fail, formatShape } from '../check.js';
 import { OutOfRangeError, ShapeError } from '../errors.js';
 import { native } from '../native/binding.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
@@ -49,9 +49,7 @@ function plan(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions | undefine
       `q ${formatShape(q.shape)} and k ${formatShape(k.shape)} must agree in batch, heads and head size (dims 0, 1, 3)`,
     );
   }
-  if (v.shape.some((x, i) => x !== k.shape[i])) {
-    throw new ShapeError(`Expected v to have the shape of k ${formatShape(k.shape)} but received ${formatShape(v.shape)}`);
-  }
+  checkShapeIs(v.shape, k.shape, 'v', 'k');
   if (d === 0) throw new ShapeError(`Expected a head size D ≥ 1 but q is ${formatShape(q.shape)}`);
   const causal = o.causal === undefined ? false : checkBoolean(o.causal, 'options.causal');
   const scale = o.scale === undefined ? 1 / Math.sqrt(d) : o.scale;
@@ -97,9 +95,7 @@ export function attentionBackward(
   const p = plan(q, k, v, opts);
   for (const [t, name, shape] of [[saved.out, 'out', q.shape], [dOut, 'dOut', q.shape], [saved.lse, 'lse', [p.batch, p.heads, p.lq]]] as const) {
     cpuData(t, name, 'float32');
-    if (t.shape.length !== shape.length || t.shape.some((x, i) => x !== shape[i])) {
-      throw new ShapeError(`Expected ${formatShape(shape)} for ${name} but received ${describe(t)} of shape ${formatShape(t.shape)}`);
-    }
+    checkShapeIs(t.shape, shape, name);
   }
   const dq = allocate('float32', q.size, q.shape), dk = allocate('float32', k.size, k.shape);
   const dv = allocate('float32', v.size, v.shape);

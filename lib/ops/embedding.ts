@@ -11,7 +11,7 @@
  * const tokens = tensor(new Int32Array([5, 9, 2, 0]), [2, 2]);
  * const e = ops.embedding(table, tokens);   // table [V, 512] → e [2, 2, 512]
  */
-import { checkInteger, checkSameShape, formatShape } from '../check.js';
+import { checkInteger, checkShapeIs, formatShape } from '../check.js';
 import { OutOfRangeError, ShapeError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
@@ -66,7 +66,7 @@ function backward(fn: NativeBinding['embeddingBackward'], dWeight: Tensor, ids: 
   const idd = cpuData(ids, 'ids', 'int32');
   const dod = cpuData(dOut, 'dOut', 'float32');
   const { vocab, cols } = checkTable(dWeight, 'dWeight', ids, idd);
-  checkSameShape(dOut.shape, 'dOut', [...ids.shape, cols], `ids ${formatShape(ids.shape)} by the ${cols} columns of dWeight`);
+  checkShapeIs(dOut.shape, [...ids.shape, cols], 'dOut', `ids ${formatShape(ids.shape)} by the ${cols} columns of dWeight`);
   const pad = paddingIdx === undefined ? null : checkInteger(paddingIdx, 'paddingIdx', 0, vocab - 1);
   fn(dwd, idd, dod, vocab, cols, pad);
 }

@@ -208,7 +208,7 @@ describe('ops.scaledDotProductAttention', () => {
       () => ops.scaledDotProductAttention(a as Tensor, b as Tensor, c as Tensor, o as AttentionOptions);
     expect(sdpa(randn([2, 3, 4], { seed: 1 }), k, k)).toThrow(/\[B, H, L, D\] tensor for q .*\[2, 3, 4\]/);
     expect(sdpa(q, randn([2, 2, 5, 3], { seed: 1 }), k)).toThrow(ShapeError);
-    expect(sdpa(q, k, randn([2, 2, 4, 4], { seed: 1 }))).toThrow(/v to have the shape of k/);
+    expect(sdpa(q, k, randn([2, 2, 4, 4], { seed: 1 }))).toThrow(/v to have the shape \[2, 2, 5, 4\] of k/);
     expect(sdpa(tensor(new Int32Array(48), [2, 2, 3, 4]), k, k)).toThrow(DTypeError);
     expect(sdpa(q, k, k, { kvLengths: Int32Array.of(5) })).toThrow(/2 entries in options.kvLengths/);
     expect(sdpa(q, k, k, { kvLengths: Int32Array.of(5, 6) })).toThrow(OutOfRangeError);
