@@ -5,9 +5,12 @@
 // softmax (running max m and sum l per row; the output accumulator is rescaled by e^(m_old − m_new) when
 // the max grows, normalisation deferred to the end), then O += P·V_block. K is packed once per call into
 // D×bk panels (keys contiguous), so both products are broadcast-FMA register tiles (tiles_simd.h) that
-// stream their right operand from L1. Extra memory: the packed K (the size of k) plus per-thread blocks.
+// stream their right operand from L1/L2. Extra memory: the packed K (the size of k) plus per-thread
+// blocks. With fewer than kMinPackRows queries per head (decoding) packing would cost more than it saves,
+// and the scores are dot products against K's rows instead.
 // Causal and kv_lengths masks are per-row key limits: key blocks past a query block's largest limit are
-// never touched, and within the diagonal block each row stops at its own limit.
+// never touched, within a diagonal block each group of rows computes only the columns its last row sees,
+// and each row's softmax stops at its own limit.
 //
 // Decoding (few query blocks in all, e.g. Lq = 1 with few heads): the keys are split into ranges whose
 // partial (m, l, O) are merged afterwards, so that both cores work. How many ranges depends on the shape
@@ -350,9 +353,19 @@ void attention_backward(const AttentionArgs& a, const float* out, const float* d
       for (int64_t i0 = first / bq * bq; i0 < lq; i0 += bq) {
         const int64_t rows = min64(bq, lq - i0);
         if (attention_limit(a, b, i0 + rows - 1) <= j0) continue;  // kv_lengths: no row of the block sees it
-        gemm_rows(rows, q + i0 * d, d, d, kpan, bk, p, bk, false, n);
-        gemm_rows(rows, go + i0 * d, d, d, vpan, bk, ds, bk, false, n);
-        for (int64_t r = 0; r < rows; ++r) {
+        // Causal: rows before r0 see none of this block, and a group of rows needs only the columns its
+        // last row sees (what a row does not see is zeroed below, so trimming changes no result).
+        const int64_t r0 = a.causal ? min64(rows, max64(0, j0 - off - i0)) : 0;
+        const auto seen = [&](int64_t r, int64_t g) {
+          return max64(0, min64(attention_limit(a, b, i0 + r + g - 1) - j0, n));
+        };
+        for (int64_t r = r0; r < rows; r += kRows) {
+          const int64_t g = min64(kRows, rows - r), cols = seen(r, g);
+          if (cols == 0) continue;
+          axpy_dispatch<kRows>(int(g), q + (i0 + r) * d, d, d, kpan, bk, p + r * bk, bk, false, 0, cols);
+          axpy_dispatch<kRows>(int(g), go + (i0 + r) * d, d, d, vpan, bk, ds + r * bk, bk, false, 0, cols);
+        }
+        for (int64_t r = r0; r < rows; ++r) {
           const int64_t valid = min64(attention_limit(a, b, i0 + r) - j0, n);
           float *pr = p + r * bk, *dr = ds + r * bk;
           if (valid <= 0) {
@@ -377,9 +390,13 @@ void attention_backward(const AttentionArgs& a, const float* out, const float* d
           zero_row(pr + valid, n - valid);
           zero_row(dr + valid, n - valid);
         }
-        gemm_rows<true>(n, p, bk, rows, go + i0 * d, d, gv, d, true, d);  // dV += Pᵀ dO
-        gemm_rows<true>(n, ds, bk, rows, q + i0 * d, d, gk, d, true, d);  // dK += dSᵀ Q
-        gemm_rows(rows, ds, bk, n, k + j0 * d, d, gq + i0 * d, d, true, d);  // dQ += dS K
+        const int64_t live = rows - r0;
+        gemm_rows<true>(n, p + r0 * bk, bk, live, go + (i0 + r0) * d, d, gv, d, true, d);  // dV += Pᵀ dO
+        gemm_rows<true>(n, ds + r0 * bk, bk, live, q + (i0 + r0) * d, d, gk, d, true, d);  // dK += dSᵀ Q
+        for (int64_t r = r0; r < rows; r += kRows) {  // dQ += dS K
+          const int64_t g = min64(kRows, rows - r), cols = seen(r, g);
+          if (cols > 0) axpy_dispatch<kRows>(int(g), ds + r * bk, bk, cols, k + j0 * d, d, gq + (i0 + r) * d, d, true, 0, d);
+        }
       }
       for (int64_t i = 0; i < n * d; ++i) {
         dk[(bh * lk + j0) * d + i] = gk[i];
