@@ -31,6 +31,7 @@
 
 #include "../simd.h"
 #include "../threadpool.h"
+#include "int_math.h"
 #include "attention.h"
 #include "tiles_simd.h"
 
@@ -56,10 +57,6 @@ constexpr int64_t kMinSplitKeys = 256;
 constexpr int64_t kMinPackRows = 16;
 // Below this many multiply-adds the whole call runs on the calling thread.
 constexpr int64_t kMinParallelWork = int64_t(1) << 16;
-
-inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 int64_t cache_bytes(int name, int64_t fallback) {
 #if defined(_SC_LEVEL1_DCACHE_SIZE)

@@ -9,6 +9,7 @@
 
 #include "../simd.h"
 #include "../threadpool.h"
+#include "int_math.h"
 
 #ifndef NF_ISA_NS
 #error "define NF_ISA_NS (the ISA's namespace) before including chunks_simd.h"
@@ -24,9 +25,6 @@ using namespace nf::simd;
 constexpr int64_t kChunk = int64_t(1) << 14;
 // Below this many elements a second thread costs more than it saves.
 constexpr int64_t kMinParallel = int64_t(1) << 15;
-
-inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Runs task(0 .. tasks-1), on the pool when `work` elements are worth it.
 template <class F>

@@ -15,6 +15,7 @@
 
 #include "../simd.h"
 #include "../threadpool.h"
+#include "int_math.h"
 #include "matmul.h"
 #include "tiles_simd.h"
 
@@ -47,9 +48,6 @@ constexpr int64_t kNC = 2048;
 constexpr int64_t kSmallM = 16;
 // Below this many multiply-adds a second thread costs more than it saves.
 constexpr int64_t kMinParallelWork = int64_t(1) << 17;
-
-inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // ---------------------------------------------------------------------------------------------------
 // Packing (zero-padded to whole micro-panels, so the micro-kernel has no edge cases)
