@@ -93,14 +93,12 @@ void run_tasks(int64_t n, int64_t work, F&& fn) {
   parallel_for_if(work >= kMinParallelWork, n, fn);
 }
 
-// c[0:rows, 0:n] (+)= A · b[0:k, 0:n] in groups of kRows rows; A is rows×k (lda), or k×rows when TA.
-template <bool TA = false>
-void gemm_rows(int64_t rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c,
-               int64_t ldc, bool accumulate, int64_t n) {
-  for (int64_t r = 0; r < rows; r += kRows) {
-    const float* ar = TA ? a + r : a + r * lda;
-    axpy_dispatch<kRows, TA>(int(min64(kRows, rows - r)), ar, lda, k, b, ldb, c + r * ldc, ldc, accumulate, 0, n);
-  }
+// c[0:rows, 0:n] += Aᵀ · b[0:k, 0:n] where A is stored k × rows (lda), in groups of kRows rows: the
+// backward's dV += Pᵀ dO and dK += dSᵀ Q.
+void add_transposed_product(int64_t rows, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb,
+                            float* c, int64_t ldc, int64_t n) {
+  for (int64_t r = 0; r < rows; r += kRows)
+    axpy_dispatch<kRows, true>(int(min64(kRows, rows - r)), a + r, lda, k, b, ldb, c + r * ldc, ldc, true, 0, n);
 }
 
 // K (or V) rows [j0, j0 + n) of one head → a D×bk panel, keys contiguous, zero past n.
@@ -388,8 +386,8 @@ void attention_backward(const AttentionArgs& a, const float* out, const float* d
           zero_row(dr + valid, n - valid);
         }
         const int64_t live = rows - r0;
-        gemm_rows<true>(n, p + r0 * bk, bk, live, go + (i0 + r0) * d, d, gv, d, true, d);  // dV += Pᵀ dO
-        gemm_rows<true>(n, ds + r0 * bk, bk, live, q + (i0 + r0) * d, d, gk, d, true, d);  // dK += dSᵀ Q
+        add_transposed_product(n, p + r0 * bk, bk, live, go + (i0 + r0) * d, d, gv, d, d);  // dV += Pᵀ dO
+        add_transposed_product(n, ds + r0 * bk, bk, live, q + (i0 + r0) * d, d, gk, d, d);  // dK += dSᵀ Q
         for (int64_t r = r0; r < rows; r += kRows) {  // dQ += dS K
           const int64_t g = min64(kRows, rows - r), cols = seen(r, g);
           if (cols > 0) axpy_dispatch<kRows>(int(g), ds + r * bk, bk, cols, k + j0 * d, d, gq + (i0 + r) * d, d, true, 0, d);
