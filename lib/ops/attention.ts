@@ -10,7 +10,7 @@
  * const out = ops.scaledDotProductAttention(q, k, v, { causal: true });          // decoder self-attention
  * const ctx = ops.scaledDotProductAttention(q, mem, mem, { kvLengths: srcLens }); // cross-attention, padded source
  */
-import { checkBoolean, checkOptions, checkShapeIs, fail, formatShape } from '../check.js';
+import { checkBoolean, checkNumber, checkOptions, checkShapeIs, fail, formatShape } from '../check.js';
 import { OutOfRangeError, ShapeError } from '../errors.js';
 import { native } from '../native/binding.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
@@ -52,8 +52,7 @@ function plan(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions | undefine
   checkShapeIs(v.shape, k.shape, 'v', 'k');
   if (d === 0) throw new ShapeError(`Expected a head size D ≥ 1 but q is ${formatShape(q.shape)}`);
   const causal = o.causal === undefined ? false : checkBoolean(o.causal, 'options.causal');
-  const scale = o.scale === undefined ? 1 / Math.sqrt(d) : o.scale;
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) fail('a finite number', 'options.scale', scale);
+  const scale = o.scale === undefined ? 1 / Math.sqrt(d) : checkNumber(o.scale, 'options.scale');
   let kvLengths: Int32Array | null = null;
   if (o.kvLengths !== undefined) {
     if (!(o.kvLengths instanceof Int32Array)) fail('an Int32Array', 'options.kvLengths', o.kvLengths);
