@@ -1,3 +1,4 @@
+export { isGradEnabled, noGrad } from './autograd/tape.js';
 export { backend, type BackendInfo, type Device, type Simd } from './backend.js';
 export {
   DeviceError,
@@ -16,3 +17,9 @@ export {
 } from './ops/index.js';
 export { ones, randn, type RandnOptions, tensor, type TensorOptions, zeros } from './tensor/create.js';
 export { type DType, Tensor } from './tensor/tensor.js';
+export * as nn from './nn/index.js';
+export {
+  type HeadConfig, type LoadStateDictOptions, Module, type Pooling, SequenceClassifier, type StateDictOptions, TokenClassifier,
+  Transformer, type TransformerConfig,
+} from './nn/index.js';
+export type { ReduceOptions } from './ops/arith.js';

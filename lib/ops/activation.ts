@@ -15,6 +15,7 @@
  */
 import { checkShapeIs } from '../check.js';
 import { type ActivationKind, native, type NativeBinding } from '../native/binding.js';
+import { record } from '../autograd/tape.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 import { biasLayout, rowsCols } from './add.js';
 
@@ -36,7 +37,12 @@ function forward(kind: ActivationKind, naive: boolean, x: Tensor, bias: Tensor |
   const { rows, cols } = bias === null ? rowsCols(x.shape) : biasLayout(x, bias);
   const y = allocate('float32', xd.length, x.shape);
   kernels(naive).forward(y, xd, bd, rows, cols, kind);
-  return new Tensor(y, x.shape);
+  const out = new Tensor(y, x.shape);
+  if (bias === null) return record(out, [x], (g) => [backward(kind, naive, x, null, g).dx], kind);
+  return record(out, [x, bias], (g) => {
+    const { dx, dBias } = backward(kind, naive, x, bias, g);
+    return [dx, dBias];
+  }, `bias${kind === 'relu' ? 'Relu' : 'Gelu'}`);
 }
 
 function backward(kind: ActivationKind, naive: boolean, x: Tensor, bias: null, dy: Tensor): { dx: Tensor; dBias: null };

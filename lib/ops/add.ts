@@ -11,6 +11,7 @@
 import { checkShapeIs, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
+import { record } from '../autograd/tape.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 
 /** x [..., C] seen as a [rows, cols] matrix; a rank-0 tensor is one element. */
@@ -30,23 +31,23 @@ export function biasLayout(x: Tensor, bias: Tensor): { rows: number; cols: numbe
   return rowsCols(x.shape);
 }
 
-function addBiasWith(fn: NativeBinding['addBiasForward'], x: Tensor, bias: Tensor): Tensor {
+function addBiasWith(naive: boolean, x: Tensor, bias: Tensor): Tensor {
   const xd = cpuData(x, 'x', 'float32');
   const bd = cpuData(bias, 'bias', 'float32');
   const { rows, cols } = biasLayout(x, bias);
   const y = allocate('float32', xd.length, x.shape);
-  fn(y, xd, bd, rows, cols);
-  return new Tensor(y, x.shape);
+  (naive ? native().addBiasForwardNaive : native().addBiasForward)(y, xd, bd, rows, cols);
+  return record(new Tensor(y, x.shape), [x, bias], (g) => [g, naive ? addBiasBackwardNaive(g) : addBiasBackward(g)], 'addBias');
 }
 
 /** x + bias with bias [C] broadcast over the leading dimensions of x [..., C]; SIMD, multi-threaded. */
 export function addBias(x: Tensor, bias: Tensor): Tensor {
-  return addBiasWith(native().addBiasForward, x, bias);
+  return addBiasWith(false, x, bias);
 }
 
 /** {@link addBias} by a plain loop. */
 export function addBiasNaive(x: Tensor, bias: Tensor): Tensor {
-  return addBiasWith(native().addBiasForwardNaive, x, bias);
+  return addBiasWith(true, x, bias);
 }
 
 function addBiasBackwardWith(fn: NativeBinding['addBiasBackward'], dy: Tensor): Tensor {
@@ -78,7 +79,7 @@ function addWith(fn: NativeBinding['addForward'], a: Tensor, b: Tensor): Tensor 
   checkShapeIs(b.shape, a.shape, 'b', 'a');
   const y = allocate('float32', ad.length, a.shape);
   fn(y, ad, bd, ad.length);
-  return new Tensor(y, a.shape);
+  return record(new Tensor(y, a.shape), [a, b], (g) => [g, g], 'add');
 }
 
 /** a + b for two tensors of the same shape (no broadcasting: use {@link addBias} for a bias). */

@@ -13,6 +13,7 @@
 import { checkBoolean, checkNumber, checkOptions, checkShapeIs, fail, formatShape } from '../check.js';
 import { OutOfRangeError, ShapeError } from '../errors.js';
 import { native } from '../native/binding.js';
+import { record } from '../autograd/tape.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 
 export interface AttentionOptions {
@@ -84,7 +85,14 @@ export function attentionForward(q: Tensor, k: Tensor, v: Tensor, opts?: Attenti
   const fn = naive ? native().attentionForwardNaive : native().attentionForward;
   fn(out, lse, cpuData(q, 'q', 'float32'), cpuData(k, 'k', 'float32'), cpuData(v, 'v', 'float32'),
     p.batch, p.heads, p.lq, p.lk, p.d, p.causal, p.scale, p.kvLengths);
-  return { out: new Tensor(out, q.shape), lse: new Tensor(lse, Object.freeze([p.batch, p.heads, p.lq])) };
+  const saved: AttentionSaved = { out: new Tensor(out, q.shape), lse: new Tensor(lse, Object.freeze([p.batch, p.heads, p.lq])) };
+  // The options as they were (a caller may reuse its kvLengths array before backward runs).
+  const frozen: AttentionOptions = { causal: p.causal, scale: p.scale, ...(p.kvLengths && { kvLengths: p.kvLengths.slice() }) };
+  record(saved.out, [q, k, v], (g) => {
+    const { dq, dk, dv } = attentionBackward(q, k, v, saved, g, frozen, naive);
+    return [dq, dk, dv];
+  }, 'attention');
+  return saved;
 }
 
 /** @internal Gradients of the attention output with respect to q, k and v, given dOut (fresh tensors). */

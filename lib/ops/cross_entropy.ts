@@ -15,6 +15,7 @@
 import { checkInteger, checkNumber, checkOptions, checkShapeIs, formatShape } from '../check.js';
 import { OutOfRangeError, ShapeError } from '../errors.js';
 import { native } from '../native/binding.js';
+import { record } from '../autograd/tape.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 
 export interface CrossEntropyOptions {
@@ -79,8 +80,15 @@ export function crossEntropyForward(
   const c = check(logits, targets, opts);
   const lse = allocate('float32', c.n, [c.n]);
   const fn = naive ? native().crossEntropyForwardNaive : native().crossEntropyForward;
-  const loss = fn(lse, c.logits, c.targets, c.n, c.v, c.labelSmoothing, c.ignoreIndex);
-  return { loss: new Tensor(Float32Array.of(loss), Object.freeze([])), lse: new Tensor(lse, Object.freeze([c.n])), count: c.count };
+  const value = fn(lse, c.logits, c.targets, c.n, c.v, c.labelSmoothing, c.ignoreIndex);
+  const lseT = new Tensor(lse, Object.freeze([c.n]));
+  // Targets and options as they were: a caller may reuse its array before backward runs.
+  const targetsAtForward = c.targets.slice();
+  const optsAtForward = { labelSmoothing: c.labelSmoothing, ignoreIndex: c.ignoreIndex };
+  const loss = record(new Tensor(Float32Array.of(value), Object.freeze([])), [logits], (g) => [
+    crossEntropyBackward(logits, targetsAtForward, lseT, optsAtForward, g.item(), naive),
+  ], 'crossEntropy');
+  return { loss, lse: lseT, count: c.count };
 }
 
 /** ∂(gradOutput · mean loss)/∂logits, [N, V]: (softmax − q)·gradOutput/count on kept rows, 0 on ignored. */

@@ -14,6 +14,7 @@
  */
 import { checkInteger, checkNumber, checkOptions } from '../check.js';
 import { native, type NativeBinding } from '../native/binding.js';
+import { record } from '../autograd/tape.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 
 export interface DropoutOptions {
@@ -44,12 +45,14 @@ function run(fn: NativeBinding['dropoutForward'], x: Tensor, name: string, opts:
 
 /** x·mask/(1 − p) with a mask drawn from (seed, offset); multi-threaded, vectorised. */
 export function dropout(x: Tensor, opts: DropoutOptions): Tensor {
-  return run(native().dropoutForward, x, 'x', opts);
+  const o = checkDropout(opts);
+  return record(run(native().dropoutForward, x, 'x', o), [x], (g) => [dropoutBackward(g, o)], 'dropout');
 }
 
 /** {@link dropout} one element at a time (the same bits). */
 export function dropoutNaive(x: Tensor, opts: DropoutOptions): Tensor {
-  return run(native().dropoutForwardNaive, x, 'x', opts);
+  const o = checkDropout(opts);
+  return record(run(native().dropoutForwardNaive, x, 'x', o), [x], (g) => [dropoutBackwardNaive(g, o)], 'dropout');
 }
 
 /** @internal dx = dy·mask/(1 − p), with the mask of the forward's options (recomputed, not stored). */

@@ -14,6 +14,7 @@
 import { checkInteger, checkShapeIs, formatShape } from '../check.js';
 import { OutOfRangeError, ShapeError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
+import { record } from '../autograd/tape.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 
 /** The table's [V, C], after checking that it is a matrix and every id lies in [0, V). */
@@ -41,24 +42,30 @@ function unravel(index: number, shape: readonly number[]): number[] {
   return out;
 }
 
-function forward(fn: NativeBinding['embeddingForward'], weight: Tensor, ids: Tensor): Tensor {
+function forward(naive: boolean, weight: Tensor, ids: Tensor): Tensor {
   const wd = cpuData(weight, 'weight', 'float32');
   const idd = cpuData(ids, 'ids', 'int32');
   const { vocab, cols } = checkTable(weight, 'weight', ids, idd);
   const shape = Object.freeze([...ids.shape, cols]);
   const out = allocate('float32', idd.length * cols, shape);
-  fn(out, wd, idd, vocab, cols);
-  return new Tensor(out, shape);
+  (naive ? native().embeddingForwardNaive : native().embeddingForward)(out, wd, idd, vocab, cols);
+  // The ids are copied so that a caller reusing its array cannot change what backward scatters to.
+  const idsAtForward = new Tensor(idd.slice(), ids.shape);
+  return record(new Tensor(out, shape), [weight], (g) => {
+    const dWeight = new Tensor(allocate('float32', weight.size, weight.shape), weight.shape);
+    (naive ? embeddingBackwardNaive : embeddingBackward)(dWeight, idsAtForward, g);
+    return [dWeight];
+  }, 'embedding');
 }
 
 /** The rows of weight [V, C] at ids [...S] (int32): a new [...S, C] tensor. */
 export function embedding(weight: Tensor, ids: Tensor): Tensor {
-  return forward(native().embeddingForward, weight, ids);
+  return forward(false, weight, ids);
 }
 
 /** {@link embedding} element by element. */
 export function embeddingNaive(weight: Tensor, ids: Tensor): Tensor {
-  return forward(native().embeddingForwardNaive, weight, ids);
+  return forward(true, weight, ids);
 }
 
 function backward(fn: NativeBinding['embeddingBackward'], dWeight: Tensor, ids: Tensor, dOut: Tensor, paddingIdx: number | undefined): void {

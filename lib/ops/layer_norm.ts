@@ -12,6 +12,7 @@
  */
 import { checkNumber, checkShapeIs, rowsOf } from '../check.js';
 import { native } from '../native/binding.js';
+import { record } from '../autograd/tape.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 
 /** What the forward saves: the output, per-row mean and 1/√(var + eps), and x + residual if fused. */
@@ -51,12 +52,26 @@ export function layerNormForward(
   const mean = allocate('float32', n, rows), rstd = allocate('float32', n, rows);
   const nb = native();
   (naive ? nb.layerNormForwardNaive : nb.layerNormForward)(y, sum, mean, rstd, xd, rd, gd, bd, n, c, eps);
-  return {
+  const state: LayerNormState = {
     y: new Tensor(y, x.shape),
     mean: new Tensor(mean, rows),
     rstd: new Tensor(rstd, rows),
     sum: sum === null ? null : new Tensor(sum, x.shape),
   };
+  const grads = (g: Tensor) => layerNormBackward(g, state.sum ?? x, gamma, state.mean, state.rstd, naive);
+  if (residual === null) {
+    record(state.y, [x, gamma, beta], (g) => {
+      const r = grads(g);
+      return [r.dx, r.dgamma, r.dbeta];
+    }, 'layerNorm');
+  } else {
+    record(state.y, [x, residual, gamma, beta], (g) => {
+      const r = grads(g);
+      return [r.dx, r.dx, r.dgamma, r.dbeta];
+    }, 'addLayerNorm');
+    record(state.sum!, [x, residual], (g) => [g, g], 'add');
+  }
+  return state;
 }
 
 /**

@@ -8,7 +8,9 @@
  */
 import { checkBoolean, checkOptions, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
-import { native, type NativeBinding } from '../native/binding.js';
+import { noGrad, record } from '../autograd/tape.js';
+import { native } from '../native/binding.js';
+import { sumTo } from './arith.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 
 export interface MatmulOptions {
@@ -100,22 +102,66 @@ function batchOffsets(shape: readonly number[], batchShape: number[], extent: nu
   return out;
 }
 
-function run(fn: NativeBinding['matmulForward'], a: Tensor, b: Tensor, opts: MatmulOptions | undefined): Tensor {
+function product(naive: boolean, a: Tensor, b: Tensor, opts: MatmulOptions | undefined): Tensor {
   const ad = cpuData(a, 'a', 'float32');
   const bd = cpuData(b, 'b', 'float32');
   const p = planMatmul(a, b, opts);
   const shape = Object.freeze([...p.batchShape, p.m, p.n]);
   const c = allocate('float32', p.batch * p.m * p.n, shape);
-  if (p.batch > 0) fn(c, ad, bd, p.m, p.k, p.n, p.transA, p.transB, false, p.batch, p.aOffsets, p.bOffsets);
-  return new Tensor(c, shape);
+  const fn = naive ? native().matmulForwardNaive : native().matmulForward;
+  if (p.batch > 0 && b.rank === 2 && !p.transA) {
+    // A batch of row blocks times one matrix is a single taller product: one GEMM packs b once.
+    fn(c, ad, bd, p.batch * p.m, p.k, p.n, false, p.transB, false, 1, null, null);
+  } else if (p.batch > 0) {
+    fn(c, ad, bd, p.m, p.k, p.n, p.transA, p.transB, false, p.batch, p.aOffsets, p.bOffsets);
+  }
+  const out = new Tensor(c, shape);
+  return record(out, [a, b], (g) => matmulGrads(naive, a, b, p, g), 'matmul');
 }
 
-/** op(a)·op(b) with the packed, cache-blocked SIMD GEMM (multi-threaded). */
+/**
+ * ∂L/∂a and ∂L/∂b of c = op(a)·op(b) given g = ∂L/∂c [...batch, M, N]: dop(a) = g·op(b)ᵀ and
+ * dop(b) = op(a)ᵀ·g, each transposed back when the operand was, and summed over the batch dimensions the
+ * operand was broadcast along.
+ */
+function matmulGrads(naive: boolean, a: Tensor, b: Tensor, p: MatmulPlan, g: Tensor): [Tensor | null, Tensor | null] {
+  const mm = (x: Tensor, y: Tensor, transA: boolean, transB: boolean) =>
+    noGrad(() => product(naive, x, y, { transA, transB }));
+  let da: Tensor | null = null, db: Tensor | null = null;
+  if (a.requiresGrad) {
+    da = p.transA ? mm(b, g, p.transB, true) : mm(g, b, false, !p.transB);
+    da = sumToShape(da, a.shape);
+  }
+  if (b.requiresGrad) {
+    if (b.rank === 2 && !p.transA && p.batch > 0) {
+      // b was shared by every batch: its gradient is one product over all rows of a and g.
+      const a2 = flatRows(a, p.batch * p.m), g2 = flatRows(g, p.batch * p.m);
+      db = p.transB ? mm(g2, a2, true, false) : mm(a2, g2, true, false);
+    } else {
+      db = p.transB ? mm(g, a, true, p.transA) : mm(a, g, !p.transA, false);
+      db = sumToShape(db, b.shape);
+    }
+  }
+  return [da, db];
+}
+
+/** A view of x as a [rows, lastDim] matrix. */
+function flatRows(x: Tensor, rows: number): Tensor {
+  return new Tensor(cpuData(x, 'x', 'float32'), Object.freeze([rows, x.shape[x.rank - 1]!]));
+}
+
+/** A batched gradient [...batch, R, C] summed over the leading dimensions the operand of `shape` lacked or had as 1. */
+function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.rank === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  return noGrad(() => sumTo(g, shape));
+}
+
+/** op(a)·op(b) with the packed, cache-blocked SIMD GEMM (multi-threaded); differentiable. */
 export function matmul(a: Tensor, b: Tensor, opts?: MatmulOptions): Tensor {
-  return run(native().matmulForward, a, b, opts);
+  return product(false, a, b, opts);
 }
 
 /** The same product by the plain triple loop in C++: the baseline of the benches. */
 export function matmulNaive(a: Tensor, b: Tensor, opts?: MatmulOptions): Tensor {
-  return run(native().matmulForwardNaive, a, b, opts);
+  return product(true, a, b, opts);
 }

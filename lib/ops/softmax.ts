@@ -10,6 +10,7 @@
  */
 import { checkShapeIs, rowsOf } from '../check.js';
 import { native } from '../native/binding.js';
+import { record } from '../autograd/tape.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 
 export function softmaxForward(x: Tensor, naive: boolean): Tensor {
@@ -17,7 +18,8 @@ export function softmaxForward(x: Tensor, naive: boolean): Tensor {
   const { n, c } = rowsOf(x.shape, 'x');
   const y = allocate('float32', n * c, x.shape);
   (naive ? native().softmaxForwardNaive : native().softmaxForward)(y, xd, n, c);
-  return new Tensor(y, x.shape);
+  const out = new Tensor(y, x.shape);
+  return record(out, [x], (g) => [softmaxBackward(out, g, naive)], 'softmax');
 }
 
 /** dx = y ∘ (dy − Σ dy∘y) over each row, given the forward's output y. */

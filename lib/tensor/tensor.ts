@@ -9,6 +9,10 @@ import { inspect } from 'node:util';
 import { describe, formatShape } from '../check.js';
 import { DeviceError, DisposedError, DTypeError, InvalidArgumentError, ShapeError } from '../errors.js';
 import { cudaUnavailable, DEVICES, type Device } from '../backend.js';
+import { backward, type GradFn } from '../autograd/tape.js';
+import { add, mean, mul, sub, sum, type ReduceOptions } from '../ops/arith.js';
+import { matmul, type MatmulOptions } from '../ops/matmul.js';
+import { detach, permute, reshape, transpose } from '../ops/shape.js';
 
 export type DType = 'float32' | 'int32';
 export type TypedData = Float32Array | Int32Array;
@@ -24,6 +28,8 @@ export class Tensor {
   requiresGrad: boolean;
   /** The gradient accumulated by backward(), or null. */
   grad: Tensor | null = null;
+  /** The op that made this tensor, when it was recorded for autograd; null for leaves (lib/autograd). */
+  gradFn: GradFn | null = null;
   #data: TypedData | null;
 
   static {
@@ -77,14 +83,81 @@ export class Tensor {
     return this;
   }
 
+  /**
+   * Backpropagates from this tensor: fills `.grad` of every leaf it depends on that requires grad (adding
+   * to what is there). `gradient` (the same shape) defaults to 1 for a one-element tensor, such as a loss.
+   */
+  backward(gradient?: Tensor): void {
+    backward(this, gradient);
+  }
+
+  /** The same elements viewed with another shape (no copy); one dimension may be −1 (inferred). */
+  reshape(shape: readonly number[]): Tensor {
+    return reshape(this, shape);
+  }
+
+  /** A copy with dimensions `a` and `b` swapped (negative dims count from the end). */
+  transpose(a: number, b: number): Tensor {
+    return transpose(this, a, b);
+  }
+
+  /** A copy with the dimensions reordered: result.shape[i] = this.shape[perm[i]]. */
+  permute(perm: readonly number[]): Tensor {
+    return permute(this, perm);
+  }
+
+  /** this + other, with NumPy broadcasting (other may be a number). */
+  add(other: Tensor | number): Tensor {
+    return add(this, other);
+  }
+
+  /** this − other, with NumPy broadcasting (other may be a number). */
+  sub(other: Tensor | number): Tensor {
+    return sub(this, other);
+  }
+
+  /** this · other element-wise, with NumPy broadcasting (other may be a number). */
+  mul(other: Tensor | number): Tensor {
+    return mul(this, other);
+  }
+
+  /** The sum over all elements (shape []), or over `options.dims`. */
+  sum(options?: ReduceOptions): Tensor {
+    return sum(this, options);
+  }
+
+  /** The mean over all elements (shape []), or over `options.dims`. */
+  mean(options?: ReduceOptions): Tensor {
+    return mean(this, options);
+  }
+
+  /** The matrix product this · other (see ops.matmul). */
+  matmul(other: Tensor, options?: MatmulOptions): Tensor {
+    return matmul(this, other, options);
+  }
+
+  /** The same storage without a gradient history (requiresGrad false). */
+  detach(): Tensor {
+    return detach(this);
+  }
+
+  /** The value of a one-element tensor as a number. */
+  item(): number {
+    const data = this.#live('item');
+    if (data.length !== 1) throw new ShapeError(`item() needs a one-element tensor but ${this.toString()} has ${data.length}`);
+    return data[0]!;
+  }
+
   /** Releases the storage now; any later use throws DisposedError. Safe to call twice. */
   dispose(): void {
     this.#data = null;
     this.grad = null;
+    this.gradFn = null;
   }
 
   toString(): string {
-    return `Tensor(${formatShape(this.shape)}, ${this.dtype}, ${this.device}${this.disposed ? ', disposed' : ''})`;
+    const grad = this.gradFn !== null ? `, gradFn=${this.gradFn.name}` : this.requiresGrad ? ', requiresGrad' : '';
+    return `Tensor(${formatShape(this.shape)}, ${this.dtype}, ${this.device}${grad}${this.disposed ? ', disposed' : ''})`;
   }
 
   [inspect.custom](): string {

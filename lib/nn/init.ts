@@ -1,0 +1,22 @@
+/**
+ * Seeded initialisers (in place), with the fan conventions of torch.nn.init for a weight [out, in]:
+ * fanIn = in, fanOut = out.
+ */
+import { cpuData, type Tensor } from '../tensor/tensor.js';
+import type { Rng } from '../tensor/random.js';
+
+function fill(t: Tensor, rng: Rng, bound: number): void {
+  const d = cpuData(t, 'tensor', 'float32');
+  for (let i = 0; i < d.length; i++) d[i] = (2 * rng.uniform() - 1) * bound;
+}
+
+/** U(−a, a) with a = √(6 / (fanIn + fanOut)): Glorot & Bengio (2010), as the PyTorch tutorial uses. */
+export function xavierUniform(t: Tensor, rng: Rng): void {
+  const [fanOut, fanIn] = t.shape as [number, number];
+  fill(t, rng, Math.sqrt(6 / (fanIn + fanOut)));
+}
+
+/** U(−1/√fanIn, 1/√fanIn): PyTorch's default for a Linear layer's weight and bias. */
+export function uniformFanIn(t: Tensor, rng: Rng, fanIn: number): void {
+  fill(t, rng, 1 / Math.sqrt(fanIn));
+}

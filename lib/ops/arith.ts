@@ -1,0 +1,192 @@
+/**
+ * The element-wise arithmetic and reductions behind the Tensor methods `add`, `sub`, `mul`, `sum` and
+ * `mean`, differentiable, with NumPy broadcasting (shapes aligned on the right; a dimension of 1 stretches).
+ * Same-shape addition and a bias over the last dimension run in the native kernels (ops.add, ops.addBias);
+ * the rest are plain loops here: they are the glue of a model (scaling an embedding, adding positions,
+ * averaging a loss), not its hot path. Sums accumulate in float64.
+ *
+ * @example
+ * const y = x.mul(Math.sqrt(512)).add(positions);   // x [B, L, 512], positions [L, 512]
+ * const m = h.mean({ dims: [1] });                   // [B, L, C] → [B, C]
+ */
+import { checkBoolean, checkInteger, checkOptions, fail, formatShape } from '../check.js';
+import { ShapeError } from '../errors.js';
+import { record } from '../autograd/tape.js';
+import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { add as addSame, addBias } from './add.js';
+
+export interface ReduceOptions {
+  /** The dimensions to reduce (negative counts from the end); default all. */
+  dims?: number | readonly number[];
+  /** Keep reduced dimensions as size 1 (default false). */
+  keepDims?: boolean;
+}
+
+/** The shape a and b broadcast to, or a ShapeError naming both. */
+export function broadcastShapes(a: readonly number[], b: readonly number[], op: string): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1, db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new ShapeError(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast together (dimension ${i}: ${da} vs ${db})`);
+    }
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const sizeOf = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
+
+/**
+ * For each element of `outShape` (row-major), the offset of the element of a tensor of `shape` that
+ * broadcasts onto it; `shape` must broadcast to `outShape`.
+ */
+function broadcastOffsets(shape: readonly number[], outShape: readonly number[]): Int32Array {
+  const rank = outShape.length, lead = rank - shape.length;
+  const strides = new Array<number>(rank).fill(0);
+  for (let i = rank - 1, s = 1; i >= lead; i--) {
+    const d = shape[i - lead]!;
+    strides[i] = d === 1 ? 0 : s;
+    s *= d;
+  }
+  const n = sizeOf(outShape);
+  const offsets = new Int32Array(n);
+  const index = new Array<number>(rank).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = off;
+    for (let k = rank - 1; k >= 0; k--) {
+      if (++index[k]! < outShape[k]!) {
+        off += strides[k]!;
+        break;
+      }
+      off -= strides[k]! * (outShape[k]! - 1);
+      index[k] = 0;
+    }
+  }
+  return offsets;
+}
+
+/** g [outShape] summed down to `shape` (the gradient of a broadcast operand). */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const gd = cpuData(g, 'gradient', 'float32');
+  const acc = new Float64Array(sizeOf(shape));
+  const offsets = broadcastOffsets(shape, g.shape);
+  for (let i = 0; i < gd.length; i++) acc[offsets[i]!]! += gd[i]!;
+  return new Tensor(Float32Array.from(acc), Object.freeze(shape.slice()));
+}
+
+function asTensor(x: Tensor | number, name: string): Tensor {
+  if (typeof x === 'number') return new Tensor(Float32Array.of(x), Object.freeze([]));
+  cpuData(x, name, 'float32');
+  return x;
+}
+
+type Kernel = (a: Float32Array, b: Float32Array, out: Float32Array, ao: Int32Array | null, bo: Int32Array | null) => void;
+
+/** out[i] = f(a[ao[i]], b[bo[i]]) where a null offset table means "i itself". */
+function elementwise(a: Tensor, b: Tensor, op: string, kernel: Kernel): Tensor {
+  const shape = Object.freeze(broadcastShapes(a.shape, b.shape, op));
+  const out = allocate('float32', sizeOf(shape), shape);
+  const ao = sameShape(a.shape, shape) ? null : broadcastOffsets(a.shape, shape);
+  const bo = sameShape(b.shape, shape) ? null : broadcastOffsets(b.shape, shape);
+  kernel(cpuData(a, 'a', 'float32'), cpuData(b, 'b', 'float32'), out, ao, bo);
+  return new Tensor(out, shape);
+}
+
+const plus: Kernel = (a, b, out, ao, bo) => {
+  for (let i = 0; i < out.length; i++) out[i] = a[ao === null ? i : ao[i]!]! + b[bo === null ? i : bo[i]!]!;
+};
+const minus: Kernel = (a, b, out, ao, bo) => {
+  for (let i = 0; i < out.length; i++) out[i] = a[ao === null ? i : ao[i]!]! - b[bo === null ? i : bo[i]!]!;
+};
+const times: Kernel = (a, b, out, ao, bo) => {
+  for (let i = 0; i < out.length; i++) out[i] = a[ao === null ? i : ao[i]!]! * b[bo === null ? i : bo[i]!]!;
+};
+
+/** a + b with broadcasting; the native kernels for equal shapes and for a bias over the last dimension. */
+export function add(a: Tensor, b: Tensor | number): Tensor {
+  const bt = asTensor(b, 'b');
+  cpuData(a, 'a', 'float32');
+  if (sameShape(a.shape, bt.shape)) return addSame(a, bt);
+  if (bt.rank === 1 && a.rank >= 1 && a.shape[a.rank - 1] === bt.shape[0]) return addBias(a, bt);
+  const out = elementwise(a, bt, 'add', plus);
+  return record(out, [a, bt], (g) => [sumTo(g, a.shape), sumTo(g, bt.shape)], 'add');
+}
+
+/** a − b with broadcasting. */
+export function sub(a: Tensor, b: Tensor | number): Tensor {
+  const bt = asTensor(b, 'b');
+  const out = elementwise(a, bt, 'sub', minus);
+  return record(out, [a, bt], (g) => [sumTo(g, a.shape), bt.requiresGrad ? sumTo(scaled(g, -1), bt.shape) : null], 'sub');
+}
+
+/** a · b element-wise with broadcasting. */
+export function mul(a: Tensor, b: Tensor | number): Tensor {
+  const bt = asTensor(b, 'b');
+  const out = elementwise(a, bt, 'mul', times);
+  return record(out, [a, bt], (g) => [
+    a.requiresGrad ? sumTo(elementwise(g, bt, 'mul', times), a.shape) : null,
+    bt.requiresGrad ? sumTo(elementwise(g, a, 'mul', times), bt.shape) : null,
+  ], 'mul');
+}
+
+function scaled(g: Tensor, s: number): Tensor {
+  const gd = cpuData(g, 'gradient', 'float32');
+  const out = new Float32Array(gd.length);
+  for (let i = 0; i < gd.length; i++) out[i] = gd[i]! * s;
+  return new Tensor(out, g.shape);
+}
+
+/** The validated reduced dimensions as a mask, and the output shapes with and without kept dimensions. */
+function reduction(x: Tensor, opts: ReduceOptions | undefined, op: string): { kept: number[]; out: number[]; count: number } {
+  const o = checkOptions<ReduceOptions>(opts, 'options', ['dims', 'keepDims']);
+  const keepDims = o.keepDims === undefined ? false : checkBoolean(o.keepDims, 'options.keepDims');
+  const rank = x.rank;
+  let dims: number[];
+  if (o.dims === undefined) dims = x.shape.map((_, i) => i);
+  else {
+    const list = typeof o.dims === 'number' ? [o.dims] : o.dims;
+    if (!Array.isArray(list)) fail('a dimension or an array of dimensions', 'options.dims', o.dims);
+    dims = list.map((d, i) => {
+      const v = checkInteger(d, `options.dims[${i}]`, -rank, rank - 1);
+      return v < 0 ? v + rank : v;
+    });
+    if (new Set(dims).size !== dims.length) fail('distinct dimensions', 'options.dims', o.dims);
+  }
+  const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
+  const out = keepDims ? kept : x.shape.filter((_, i) => !dims.includes(i));
+  if (x.size === 0 && op === 'mean') throw new ShapeError(`mean of an empty tensor ${formatShape(x.shape)} is undefined`);
+  return { kept, out, count: dims.reduce((n, d) => n * x.shape[d]!, 1) };
+}
+
+function reduce(x: Tensor, opts: ReduceOptions | undefined, op: 'sum' | 'mean'): Tensor {
+  const xd = cpuData(x, 'x', 'float32');
+  const { kept, out, count } = reduction(x, opts, op);
+  const acc = new Float64Array(sizeOf(kept));
+  const offsets = broadcastOffsets(kept, x.shape);
+  for (let i = 0; i < xd.length; i++) acc[offsets[i]!]! += xd[i]!;
+  const scale = op === 'mean' ? 1 / count : 1;
+  const y = new Float32Array(acc.length);
+  for (let i = 0; i < acc.length; i++) y[i] = acc[i]! * scale;
+  const shape = Object.freeze(out);
+  return record(new Tensor(y, shape), [x], (g) => {
+    const gd = cpuData(g, 'gradient', 'float32');
+    const dx = new Float32Array(xd.length);
+    for (let i = 0; i < dx.length; i++) dx[i] = gd[offsets[i]!]! * scale;
+    return [new Tensor(dx, x.shape)];
+  }, op);
+}
+
+/** Σ over `options.dims` (default all). */
+export function sum(x: Tensor, opts?: ReduceOptions): Tensor {
+  return reduce(x, opts, 'sum');
+}
+
+/** The mean over `options.dims` (default all). */
+export function mean(x: Tensor, opts?: ReduceOptions): Tensor {
+  return reduce(x, opts, 'mean');
+}
