@@ -1,7 +1,8 @@
 // Element-wise kernels of a Transformer: fused (SIMD, threaded) vs naive (plain loops), on one thread and
 // on two. Each row times the native entry point on preallocated buffers; GB/s counts the bytes a kernel
 // must read and write (x and y; x, dy and dx; the embedding rows gathered or scattered; param, grad, m, v
-// read and param, m, v written for Adam), so it can be read against the machine's memory bandwidth.
+// read and param, m, v written for Adam; src and dst of a permute), so it can be read against the
+// machine's memory bandwidth.
 import { backend } from '../../lib/index.js';
 import { native } from '../../lib/native/binding.js';
 import { Rng } from '../../lib/tensor/random.js';
@@ -42,6 +43,12 @@ function cases(): Case[] {
   const param = data(pn, 8), grad = data(pn, 9), m = new Float32Array(pn), v = new Float32Array(pn);
   const adam = (fn: typeof nb.adamUpdate) => () => fn(param, grad, m, v, 1e-6, 0.9, 0.999, 1e-8, 0.01, true, 10);
 
+  // The head split of the reference config: [B, L, H, Dh] = [32, 64, 4, 64] read as [B, H, L, Dh].
+  const [B, L, H, Dh] = [32, 64, 4, 64], hn = B * L * H * Dh;
+  const heads = data(hn, 10), split = new Float32Array(hn);
+  const permute = (fn: typeof nb.stridedCopy) => () =>
+    fn(split, heads, [B, H, L, Dh], [H * L * Dh, L * Dh, Dh, 1], [L * H * Dh, Dh, H * Dh, 1], 0, 0);
+
   return [
     { name: 'GELU forward', shape: `${rows}×${cols}`, bytes: 8 * n, fused: act(nb.activationForward, null), naive: act(nb.activationForwardNaive, null) },
     { name: 'GELU backward', shape: `${rows}×${cols}`, bytes: 12 * n, fused: actBwd(nb.activationBackward, null), naive: actBwd(nb.activationBackwardNaive, null) },
@@ -50,6 +57,7 @@ function cases(): Case[] {
     { name: 'dropout p=0.1', shape: `${dn}`, bytes: 8 * dn, fused: () => nb.dropoutForward(dyOut, dx, 0.1, 1, 0), naive: () => nb.dropoutForwardNaive(dyOut, dx, 0.1, 1, 0) },
     { name: 'embedding forward', shape: `${nIds} ids, ${vocab}×${dim}`, bytes: 8 * nIds * dim + 4 * nIds, fused: () => nb.embeddingForward(out, table, ids, vocab, dim), naive: () => nb.embeddingForwardNaive(out, table, ids, vocab, dim) },
     { name: 'embedding backward', shape: `${nIds} ids, ${vocab}×${dim}`, bytes: 12 * nIds * dim + 4 * nIds, fused: () => nb.embeddingBackward(dTable, ids, dOut, vocab, dim, null), naive: () => nb.embeddingBackwardNaive(dTable, ids, dOut, vocab, dim, null) },
+    { name: 'permute (head split)', shape: `[${B}, ${L}, ${H}, ${Dh}] → [${B}, ${H}, ${L}, ${Dh}]`, bytes: 8 * hn, fused: permute(nb.stridedCopy), naive: permute(nb.stridedCopyNaive) },
     { name: 'AdamW step', shape: `${pn / 1e6}M params`, bytes: 28 * pn, fused: adam(nb.adamUpdate), naive: adam(nb.adamUpdateNaive) },
   ];
 }

@@ -137,6 +137,15 @@ export interface NativeBinding {
     labelSmoothing: number, ignoreIndex: number, gradOutput: number,
   ): void;
   crossEntropyBackwardNaive: NativeBinding['crossEntropyBackward'];
+  /**
+   * For every index i of shape (rank ≤ 6): dst[dstOffset + Σ i_k·dstStrides_k] = src[srcOffset + Σ i_k·srcStrides_k].
+   * Strides and offsets in elements, ≥ 0; dst written once per element, apart from src; see native/bindings/strided_copy.cc.
+   */
+  stridedCopy(
+    dst: Float32Array, src: Float32Array, shape: readonly number[], dstStrides: readonly number[],
+    srcStrides: readonly number[], dstOffset: number, srcOffset: number,
+  ): void;
+  stridedCopyNaive: NativeBinding['stridedCopy'];
 }
 
 let loaded: NativeBinding | undefined;

@@ -298,6 +298,37 @@ const crossEntropyBackwardCases: Cases = [
   ['gradOutput NaN', ceb(8, Number.NaN), InvalidArgumentError],
 ];
 
+// stridedCopy(dst, src, shape, dstStrides, srcStrides, dstOffset, srcOffset): a 2×3 transpose-free copy.
+const sc = vary((): unknown[] => [F(6), F(6), [2, 3], [3, 1], [3, 1], 0, 0]);
+const shared = F(8);
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const stridedCopyCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['dst an Int32Array', sc(0, new Int32Array(6)), DTypeError],
+  ['src a Float64Array', sc(1, new Float64Array(6)), DTypeError],
+  ['dst a plain array', sc(0, [0, 0, 0, 0, 0, 0]), InvalidArgumentError],
+  ['shape a Float64Array', sc(2, new Float64Array([2, 3])), InvalidArgumentError],
+  ['rank 7', [F(6), F(6), [1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0], 0, 0], ShapeError],
+  ['dstStrides shorter than shape', sc(3, [1]), ShapeError],
+  ['srcStrides longer than shape', sc(4, [3, 1, 1]), ShapeError],
+  ['a negative stride', sc(4, [3, -1]), InvalidArgumentError],
+  ['a negative dim', sc(2, [-2, 3]), InvalidArgumentError],
+  ['a fractional dim', sc(2, [2, 1.5]), InvalidArgumentError],
+  ['a NaN stride', sc(3, [Number.NaN, 1]), InvalidArgumentError],
+  ['a stride above 2^53', sc(3, [2 ** 54, 1]), InvalidArgumentError],
+  ['a string stride', sc(4, ['3', 1]), InvalidArgumentError],
+  ['dstOffset negative', sc(5, -1), InvalidArgumentError],
+  ['srcOffset fractional', sc(6, 0.5), InvalidArgumentError],
+  ['dst too short for its reach', sc(0, F(5)), OutOfRangeError],
+  ['src reach past the end by its offset', sc(6, 1), OutOfRangeError],
+  ['dst detached', sc(0, detached(6)), OutOfRangeError],
+  ['a reach that overflows 64 bits', [F(6), F(6), [MAX_SAFE, 2], [MAX_SAFE, MAX_SAFE], [3, 1], MAX_SAFE, 0], OutOfRangeError],
+  ['dst written twice (stride 0)', sc(3, [0, 1]), InvalidArgumentError],
+  ['dst dims that interleave', sc(3, [1, 1]), InvalidArgumentError],
+  ['dst and src the same array', [shared, shared, [2, 3], [3, 1], [3, 1], 0, 0], InvalidArgumentError],
+  ['dst and src overlapping views of one buffer', [shared.subarray(2), shared.subarray(0, 6), [2, 3], [3, 1], [3, 1], 0, 0], InvalidArgumentError],
+];
+
 const CASES: Record<string, Cases> = {
   attentionForward: attentionCases,
   attentionForwardNaive: attentionCases,
@@ -346,6 +377,8 @@ const CASES: Record<string, Cases> = {
   embeddingBackwardNaive: embeddingBackwardCases,
   adamUpdate: adamCases,
   adamUpdateNaive: adamCases,
+  stridedCopy: stridedCopyCases,
+  stridedCopyNaive: stridedCopyCases,
 };
 
 describe('native boundary', () => {
@@ -375,6 +408,9 @@ describe('native boundary', () => {
     const y = F(2);
     nb.softmaxForward!(y, new Float32Array([0, Math.log(3)]), 1, 2);
     expect(Math.abs(y[1]! - 0.75)).toBeLessThan(1e-6);
+    const t = F(6);
+    nb.stridedCopy!(t, new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3], [1, 2], [3, 1], 0, 0);
+    expect([...t]).toEqual([1, 4, 2, 5, 3, 6]);
   });
 });
 
