@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'ERR_DISPOSED'
   | 'ERR_OUT_OF_RANGE'
   | 'ERR_NATIVE'
-  | 'ERR_NATIVE_LOAD';
+  | 'ERR_NATIVE_LOAD'
+  | 'ERR_FORMAT';
 
 export class NodeformerError extends Error {
   readonly code: ErrorCode;
@@ -79,6 +80,16 @@ export class NativeError extends NodeformerError {
 export class NativeLoadError extends NodeformerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_NATIVE_LOAD', message, options);
+  }
+}
+
+/**
+ * A file whose bytes do not follow its format (a truncated or corrupt safetensors file, ...). Only
+ * TypeScript raises it, so it is not in {@link ERROR_CLASSES}.
+ */
+export class FormatError extends NodeformerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_FORMAT', message, options);
   }
 }
 

@@ -5,6 +5,7 @@ export {
   DisposedError,
   DTypeError,
   type ErrorCode,
+  FormatError,
   InvalidArgumentError,
   NativeError,
   NativeLoadError,
@@ -15,6 +16,7 @@ export {
 export {
   type AdamStepOptions, type AttentionOptions, type CrossEntropyOptions, type DropoutOptions, type MatmulOptions, ops,
 } from './ops/index.js';
+export { type AdamOptions, type AdamParamState, type AdamStateDict, optim } from './optim/index.js';
 export { ones, randn, type RandnOptions, tensor, type TensorOptions, zeros } from './tensor/create.js';
 export { type DType, Tensor } from './tensor/tensor.js';
 export * as nn from './nn/index.js';
