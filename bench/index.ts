@@ -1,9 +1,10 @@
-// npm run bench [-- matmul|attention|rows|elementwise|peak]: every bench table, or the named ones. Figures move
+// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer]: every bench table, or the named ones. Figures move
 // ±30% between runs on a shared machine: read the ratios within one run.
 import { backend } from '../lib/index.js';
 import { benchAttention } from './ops/attention.js';
 import { benchElementwise } from './ops/elementwise.js';
 import { benchMatmul } from './ops/matmul.js';
+import { benchTransformer } from './nn/transformer.js';
 import { benchRows } from './ops/rows.js';
 import { measurePeaks, printPeaks } from './peak.js';
 
@@ -17,3 +18,4 @@ if (want('matmul')) await benchMatmul();
 if (want('attention')) await benchAttention();
 if (want('elementwise')) await benchElementwise();
 if (want('rows')) await benchRows();
+if (want('transformer')) await benchTransformer();

@@ -15,8 +15,7 @@
  */
 import { noGrad, record } from '../autograd/tape.js';
 import { type AttentionOptions, attentionBackward, attentionForward } from '../ops/attention.js';
-import { addBias } from '../ops/add.js';
-import { matmul } from '../ops/matmul.js';
+import { linear } from '../ops/linear.js';
 import { sliceRows } from '../ops/shape.js';
 import { mergeHeads, splitHeads } from '../ops/strided_copy.js';
 import { zeros } from '../tensor/create.js';
@@ -88,13 +87,13 @@ export class MultiHeadAttention extends Module {
     const d = this.dModel;
     let ctx: Tensor;
     if (memory === null) {
-      const qkv = addBias(matmul(x, this.inProjWeight, { transB: true }), this.inProjBias);
+      const qkv = linear(x, this.inProjWeight, this.inProjBias);
       ctx = headsAttention({ t: qkv, column: 0 }, { t: qkv, column: d }, { t: qkv, column: 2 * d }, this.heads, this.headDim, masks);
     } else {
       const wq = sliceRows(this.inProjWeight, 0, d), bq = sliceRows(this.inProjBias, 0, d);
       const wkv = sliceRows(this.inProjWeight, d, 2 * d), bkv = sliceRows(this.inProjBias, d, 2 * d);
-      const qp = addBias(matmul(x, wq, { transB: true }), bq);
-      const kv = addBias(matmul(memory, wkv, { transB: true }), bkv);
+      const qp = linear(x, wq, bq);
+      const kv = linear(memory, wkv, bkv);
       ctx = headsAttention({ t: qp, column: 0 }, { t: kv, column: 0 }, { t: kv, column: d }, this.heads, this.headDim, masks);
     }
     return this.outProj.forward(ctx);

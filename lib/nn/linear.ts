@@ -6,7 +6,7 @@
  * const proj = new Linear(512, 2048, { rng: new Rng(0) });
  * const h = proj.forward(x);   // x [B, L, 512] → [B, L, 2048]
  */
-import { addBias } from '../ops/add.js';
+import { linear } from '../ops/linear.js';
 import { matmul } from '../ops/matmul.js';
 import { zeros } from '../tensor/create.js';
 import type { Rng } from '../tensor/random.js';
@@ -32,7 +32,7 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return addBias(this.project(x), this.bias);
+    return linear(x, this.weight, this.bias);
   }
 
   /** Uses `weight` (same shape) as this layer's weight: weight tying. */

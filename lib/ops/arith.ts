@@ -9,7 +9,7 @@
  * const y = x.mul(Math.sqrt(512)).add(positions);   // x [B, L, 512], positions [L, 512]
  * const m = h.mean({ dims: [1] });                   // [B, L, C] → [B, C]
  */
-import { checkBoolean, checkInteger, checkOptions, fail, formatShape } from '../check.js';
+import { checkBoolean, checkInteger, checkNumber, checkOptions, fail, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
 import { record } from '../autograd/tape.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
@@ -113,19 +113,38 @@ export function add(a: Tensor, b: Tensor | number): Tensor {
   cpuData(a, 'a', 'float32');
   if (sameShape(a.shape, bt.shape)) return addSame(a, bt);
   if (bt.rank === 1 && a.rank >= 1 && a.shape[a.rank - 1] === bt.shape[0]) return addBias(a, bt);
-  const out = elementwise(a, bt, 'add', plus);
-  return record(out, [a, bt], (g) => [sumTo(g, a.shape), sumTo(g, bt.shape)], 'add');
+  const out = isSuffix(bt.shape, a.shape) ? addTiled(a, bt) : elementwise(a, bt, 'add', plus);
+  return record(out, [a, bt], (g) => [a.requiresGrad ? sumTo(g, a.shape) : null, bt.requiresGrad ? sumTo(g, bt.shape) : null], 'add');
+}
+
+/** Whether b's shape is the trailing part of a's (b repeats along a's leading dimensions). */
+function isSuffix(b: readonly number[], a: readonly number[]): boolean {
+  return b.length <= a.length && b.every((d, i) => d === a[a.length - b.length + i]);
+}
+
+// The positional table added to every sequence of a batch: a plain loop, no offset table.
+function addTiled(a: Tensor, b: Tensor): Tensor {
+  const ad = cpuData(a, 'a', 'float32'), bd = cpuData(b, 'b', 'float32');
+  const out = allocate('float32', ad.length, a.shape);
+  const period = bd.length;
+  for (let start = 0; start < ad.length; start += period) {
+    for (let j = 0; j < period; j++) out[start + j] = ad[start + j]! + bd[j]!;
+  }
+  return new Tensor(out, a.shape);
 }
 
 /** a − b with broadcasting. */
 export function sub(a: Tensor, b: Tensor | number): Tensor {
   const bt = asTensor(b, 'b');
   const out = elementwise(a, bt, 'sub', minus);
-  return record(out, [a, bt], (g) => [sumTo(g, a.shape), bt.requiresGrad ? sumTo(scaled(g, -1), bt.shape) : null], 'sub');
+  return record(out, [a, bt], (g) => [a.requiresGrad ? sumTo(g, a.shape) : null, bt.requiresGrad ? sumTo(scaled(g, -1), bt.shape) : null], 'sub');
 }
 
 /** a · b element-wise with broadcasting. */
 export function mul(a: Tensor, b: Tensor | number): Tensor {
+  if (typeof b === 'number') {
+    return record(scaled(a, b), [a], (g) => [scaled(g, b)], 'mul');
+  }
   const bt = asTensor(b, 'b');
   const out = elementwise(a, bt, 'mul', times);
   return record(out, [a, bt], (g) => [
@@ -134,8 +153,10 @@ export function mul(a: Tensor, b: Tensor | number): Tensor {
   ], 'mul');
 }
 
+/** x · s for a number s. */
 function scaled(g: Tensor, s: number): Tensor {
-  const gd = cpuData(g, 'gradient', 'float32');
+  checkNumber(s, 'b');
+  const gd = cpuData(g, 'a', 'float32');
   const out = new Float32Array(gd.length);
   for (let i = 0; i < gd.length; i++) out[i] = gd[i]! * s;
   return new Tensor(out, g.shape);

@@ -1,8 +1,8 @@
 /**
  * Kernels: `ops` runs the fused / optimised kernels, `ops.naive` the reference implementation of each
- * with the same signature (what the benches compare against). The backwards that autograd uses are
- * exported by the modules themselves (attention.ts, layer_norm.ts, softmax.ts, cross_entropy.ts,
- * activation.ts, add.ts, dropout.ts, embedding.ts).
+ * with the same signature (what the benches compare against). Every op is differentiable: with an input
+ * that requires grad it records its backward for autograd (lib/autograd), and `ops.naive` records the
+ * reference backward. The backward functions themselves are exported by the op modules.
  */
 import { biasGelu, biasGeluNaive, biasRelu, biasReluNaive, gelu, geluNaive, relu, reluNaive } from './activation.js';
 import { adamStep, adamStepNaive } from './adam.js';
@@ -12,6 +12,7 @@ import { crossEntropy, crossEntropyNaive } from './cross_entropy.js';
 import { dropout, dropoutNaive } from './dropout.js';
 import { embedding, embeddingNaive } from './embedding.js';
 import { addLayerNorm, addLayerNormNaive, layerNorm, layerNormNaive } from './layer_norm.js';
+import { linear, linearNaive } from './linear.js';
 import { matmul, matmulNaive } from './matmul.js';
 import { softmax, softmaxNaive } from './softmax.js';
 
@@ -23,6 +24,7 @@ export type { MatmulOptions } from './matmul.js';
 
 export const ops = {
   matmul,
+  linear,
   scaledDotProductAttention,
   relu,
   gelu,
@@ -39,6 +41,7 @@ export const ops = {
   crossEntropy,
   naive: {
     matmul: matmulNaive,
+    linear: linearNaive,
     scaledDotProductAttention: scaledDotProductAttentionNaive,
     relu: reluNaive,
     gelu: geluNaive,

@@ -8,9 +8,8 @@
  */
 import { checkBoolean, checkOptions, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
-import { noGrad, record } from '../autograd/tape.js';
+import { record } from '../autograd/tape.js';
 import { native } from '../native/binding.js';
-import { sumTo } from './arith.js';
 import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
 
 export interface MatmulOptions {
@@ -120,40 +119,20 @@ function product(naive: boolean, a: Tensor, b: Tensor, opts: MatmulOptions | und
 }
 
 /**
- * ∂L/∂a and ∂L/∂b of c = op(a)·op(b) given g = ∂L/∂c [...batch, M, N]: dop(a) = g·op(b)ᵀ and
- * dop(b) = op(a)ᵀ·g, each transposed back when the operand was, and summed over the batch dimensions the
- * operand was broadcast along.
+ * ∂L/∂a and ∂L/∂b of c = op(a)·op(b) given g = ∂L/∂c [...batch, M, N], by the native backward (which
+ * sums a broadcast operand's gradient over the batches that shared it). A matrix b shared by a batch of
+ * row blocks gets its gradient from one product over all the rows.
  */
 function matmulGrads(naive: boolean, a: Tensor, b: Tensor, p: MatmulPlan, g: Tensor): [Tensor | null, Tensor | null] {
-  const mm = (x: Tensor, y: Tensor, transA: boolean, transB: boolean) =>
-    noGrad(() => product(naive, x, y, { transA, transB }));
-  let da: Tensor | null = null, db: Tensor | null = null;
-  if (a.requiresGrad) {
-    da = p.transA ? mm(b, g, p.transB, true) : mm(g, b, false, !p.transB);
-    da = sumToShape(da, a.shape);
+  const da = a.requiresGrad ? allocate('float32', a.size, a.shape) : null;
+  const db = b.requiresGrad ? allocate('float32', b.size, b.shape) : null;
+  if (p.batch > 0) {
+    const fn = naive ? native().matmulBackwardNaive : native().matmulBackward;
+    const gd = cpuData(g, 'gradient', 'float32'), ad = cpuData(a, 'a', 'float32'), bd = cpuData(b, 'b', 'float32');
+    if (b.rank === 2 && !p.transA) fn(da, db, gd, ad, bd, p.batch * p.m, p.k, p.n, false, p.transB, 1, null, null);
+    else fn(da, db, gd, ad, bd, p.m, p.k, p.n, p.transA, p.transB, p.batch, p.aOffsets, p.bOffsets);
   }
-  if (b.requiresGrad) {
-    if (b.rank === 2 && !p.transA && p.batch > 0) {
-      // b was shared by every batch: its gradient is one product over all rows of a and g.
-      const a2 = flatRows(a, p.batch * p.m), g2 = flatRows(g, p.batch * p.m);
-      db = p.transB ? mm(g2, a2, true, false) : mm(a2, g2, true, false);
-    } else {
-      db = p.transB ? mm(g, a, true, p.transA) : mm(a, g, !p.transA, false);
-      db = sumToShape(db, b.shape);
-    }
-  }
-  return [da, db];
-}
-
-/** A view of x as a [rows, lastDim] matrix. */
-function flatRows(x: Tensor, rows: number): Tensor {
-  return new Tensor(cpuData(x, 'x', 'float32'), Object.freeze([rows, x.shape[x.rank - 1]!]));
-}
-
-/** A batched gradient [...batch, R, C] summed over the leading dimensions the operand of `shape` lacked or had as 1. */
-function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  if (g.rank === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
-  return noGrad(() => sumTo(g, shape));
+  return [da && new Tensor(da, a.shape), db && new Tensor(db, b.shape)];
 }
 
 /** op(a)·op(b) with the packed, cache-blocked SIMD GEMM (multi-threaded); differentiable. */
