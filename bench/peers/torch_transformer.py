@@ -2,18 +2,24 @@
 """PyTorch peer of bench/nn/transformer.ts: the same reference Transformer (PyTorch tutorial's
 Seq2SeqTransformer: dModel 256, 4 heads, 3+3 layers, FFN 1024, vocab 8000, batch 32x64 source and target
 tokens, dropout 0.1, post-LN), timed for a training step (forward, label-smoothed cross-entropy, backward,
-Adam) and an inference forward, on 1 and 2 threads. Not run by tests or CI; for the ratio ours/PyTorch on
-the same machine:
+Adam) and an inference forward on THREADS threads. Not run by tests or CI; for the ratio ours/PyTorch on
+the same machine (apt-get install python3-torch libopenblas0-pthread):
 
-    OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/peers/torch_transformer.py
+    /usr/bin/python3 bench/peers/torch_transformer.py 1
+    /usr/bin/python3 bench/peers/torch_transformer.py 2
 
-(Debian's OpenBLAS needs the core type forced to use AVX-512 on this CPU; apt-get install python3-torch.)
+OpenBLAS keeps its own thread pool, which torch.set_num_threads does not size: OPENBLAS_NUM_THREADS is set
+here before torch loads (on a Xeon, Debian's OpenBLAS also needs OPENBLAS_CORETYPE=SkylakeX for AVX-512).
 """
 import math
+import os
 import statistics
+import sys
 import time
 
-import torch
+THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+os.environ['OPENBLAS_NUM_THREADS'] = str(THREADS)
+import torch  # noqa: E402  (after the thread count is fixed)
 from torch import nn
 
 D, H, LAYERS, FFN, V, B, L = 256, 4, 3, 1024, 8000, 32, 64
@@ -71,16 +77,15 @@ def main():
         with torch.no_grad():
             model(src, tgt, mask)
 
-    for threads in (1, 2):
-        torch.set_num_threads(threads)
-        for name, fn, n in (('training step', step, 3), ('forward (no_grad)', forward, 5)):
+    torch.set_num_threads(THREADS)
+    for name, fn, n in (('training step', step, 3), ('forward (no_grad)', forward, 5)):
+        fn()
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
             fn()
-            times = []
-            for _ in range(n):
-                t = time.perf_counter()
-                fn()
-                times.append((time.perf_counter() - t) * 1000)
-            print(f'| {name} | {threads} | {statistics.median(times):.0f} |')
+            times.append((time.perf_counter() - t) * 1000)
+        print(f'| PyTorch {torch.__version__} {name} | {THREADS} | {statistics.median(times):.0f} |')
 
 
 if __name__ == '__main__':
