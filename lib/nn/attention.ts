@@ -20,7 +20,7 @@ import { sliceRows } from '../ops/shape.js';
 import { mergeHeads, splitHeads } from '../ops/strided_copy.js';
 import { zeros } from '../tensor/create.js';
 import type { Rng } from '../tensor/random.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 import { xavierUniform } from './init.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
@@ -49,7 +49,7 @@ function headsAttention(q: Source, k: Source, v: Source, heads: number, headDim:
   const saved = noGrad(() => attentionForward(qh, kh, vh, opts));
   const [batch, , lq] = qh.shape as [number, number, number];
   const shape = Object.freeze([batch, lq, heads * headDim]);
-  const out = new Tensor(allocate('float32', batch * lq * heads * headDim, shape), shape);
+  const out = new Tensor(allocateOutput(batch * lq * heads * headDim, shape), shape);
   mergeHeads(out, 0, saved.out);
   const inputs = [...new Set([q.t, k.t, v.t])];
   return record(out, inputs, (g) => {

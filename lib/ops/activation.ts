@@ -16,7 +16,7 @@
 import { checkShapeIs } from '../check.js';
 import { type ActivationKind, native, type NativeBinding } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 import { biasLayout, rowsCols } from './add.js';
 
 interface Kernels {
@@ -35,7 +35,7 @@ function forward(kind: ActivationKind, naive: boolean, x: Tensor, bias: Tensor |
   const xd = cpuData(x, 'x', 'float32');
   const bd = bias === null ? null : cpuData(bias, 'bias', 'float32');
   const { rows, cols } = bias === null ? rowsCols(x.shape) : biasLayout(x, bias);
-  const y = allocate('float32', xd.length, x.shape);
+  const y = allocateOutput(xd.length, x.shape);
   kernels(naive).forward(y, xd, bd, rows, cols, kind);
   const out = new Tensor(y, x.shape);
   if (bias === null) return record(out, [x], (g) => [backward(kind, naive, x, null, g).dx], kind);
@@ -53,7 +53,7 @@ function backward(kind: ActivationKind, naive: boolean, x: Tensor, bias: Tensor 
   const dyd = cpuData(dy, 'dy', 'float32');
   const { rows, cols } = bias === null ? rowsCols(x.shape) : biasLayout(x, bias);
   checkShapeIs(dy.shape, x.shape, 'dy', 'x');
-  const dx = allocate('float32', xd.length, x.shape);
+  const dx = allocateOutput(xd.length, x.shape);
   const db = bias === null ? null : allocate('float32', cols, bias.shape);
   kernels(naive).backward(dx, db, xd, bd, dyd, rows, cols, kind);
   return { dx: new Tensor(dx, x.shape), dBias: db === null ? null : new Tensor(db, bias!.shape) };

@@ -12,7 +12,7 @@ import { checkShapeIs, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 
 /** x [..., C] seen as a [rows, cols] matrix; a rank-0 tensor is one element. */
 export function rowsCols(shape: readonly number[]): { rows: number; cols: number } {
@@ -35,7 +35,7 @@ function addBiasWith(naive: boolean, x: Tensor, bias: Tensor): Tensor {
   const xd = cpuData(x, 'x', 'float32');
   const bd = cpuData(bias, 'bias', 'float32');
   const { rows, cols } = biasLayout(x, bias);
-  const y = allocate('float32', xd.length, x.shape);
+  const y = allocateOutput(xd.length, x.shape);
   (naive ? native().addBiasForwardNaive : native().addBiasForward)(y, xd, bd, rows, cols);
   return record(new Tensor(y, x.shape), [x, bias], (g) => [g, naive ? addBiasBackwardNaive(g) : addBiasBackward(g)], 'addBias');
 }
@@ -77,7 +77,7 @@ function addWith(fn: NativeBinding['addForward'], a: Tensor, b: Tensor): Tensor 
   const ad = cpuData(a, 'a', 'float32');
   const bd = cpuData(b, 'b', 'float32');
   checkShapeIs(b.shape, a.shape, 'b', 'a');
-  const y = allocate('float32', ad.length, a.shape);
+  const y = allocateOutput(ad.length, a.shape);
   fn(y, ad, bd, ad.length);
   return record(new Tensor(y, a.shape), [a, b], (g) => [g, g], 'add');
 }

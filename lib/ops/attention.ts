@@ -14,7 +14,7 @@ import { checkBoolean, checkNumber, checkOptions, checkShapeIs, fail, formatShap
 import { OutOfRangeError, ShapeError } from '../errors.js';
 import { native } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 
 export interface AttentionOptions {
   /** Mask keys after each query (bottom-right aligned). Default false. */
@@ -80,7 +80,8 @@ export interface AttentionSaved {
 /** @internal Forward that also returns what {@link attentionBackward} needs. */
 export function attentionForward(q: Tensor, k: Tensor, v: Tensor, opts?: AttentionOptions, naive = false): AttentionSaved {
   const p = plan(q, k, v, opts);
-  const out = allocate('float32', q.size, q.shape);
+  // A query with no key gets zeros written, so only Lk = 0 (no kernel work at all) needs zeroed storage.
+  const out = p.lk === 0 ? allocate('float32', q.size, q.shape) : allocateOutput(q.size, q.shape);
   const lse = allocate('float32', p.batch * p.heads * p.lq, [p.batch, p.heads, p.lq]);
   const fn = naive ? native().attentionForwardNaive : native().attentionForward;
   fn(out, lse, cpuData(q, 'q', 'float32'), cpuData(k, 'k', 'float32'), cpuData(v, 'v', 'float32'),

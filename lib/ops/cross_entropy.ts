@@ -16,7 +16,7 @@ import { checkInteger, checkNumber, checkOptions, checkShapeIs, formatShape } fr
 import { OutOfRangeError, ShapeError } from '../errors.js';
 import { native } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 
 export interface CrossEntropyOptions {
   /** ε in [0, 1]; default 0. */
@@ -100,7 +100,7 @@ export function crossEntropyBackward(
   const lsed = cpuData(lse, 'lse', 'float32');
   checkShapeIs(lse.shape, [c.n], 'lse');
   checkNumber(gradOutput, 'gradOutput');
-  const d = allocate('float32', c.n * c.v, logits.shape);
+  const d = allocateOutput(c.n * c.v, logits.shape);
   const fn = naive ? native().crossEntropyBackwardNaive : native().crossEntropyBackward;
   fn(d, c.logits, c.targets, lsed, c.n, c.v, c.labelSmoothing, c.ignoreIndex, gradOutput);
   return new Tensor(d, logits.shape);

@@ -15,7 +15,7 @@ import { checkInteger, checkShapeIs, formatShape } from '../check.js';
 import { OutOfRangeError, ShapeError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 
 /** The table's [V, C], after checking that it is a matrix and every id lies in [0, V). */
 function checkTable(weight: Tensor, name: string, ids: Tensor, idData: Int32Array): { vocab: number; cols: number } {
@@ -47,7 +47,7 @@ function forward(naive: boolean, weight: Tensor, ids: Tensor): Tensor {
   const idd = cpuData(ids, 'ids', 'int32');
   const { vocab, cols } = checkTable(weight, 'weight', ids, idd);
   const shape = Object.freeze([...ids.shape, cols]);
-  const out = allocate('float32', idd.length * cols, shape);
+  const out = allocateOutput(idd.length * cols, shape);
   (naive ? native().embeddingForwardNaive : native().embeddingForward)(out, wd, idd, vocab, cols);
   // The ids are copied so that a caller reusing its array cannot change what backward scatters to.
   const idsAtForward = new Tensor(idd.slice(), ids.shape);

@@ -13,7 +13,7 @@
 import { checkNumber, checkShapeIs, rowsOf } from '../check.js';
 import { native } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 
 /** What the forward saves: the output, per-row mean and 1/√(var + eps), and x + residual if fused. */
 export interface LayerNormState {
@@ -47,8 +47,8 @@ export function layerNormForward(
   checkShapeIs(beta.shape, [c], 'beta');
   if (residual !== null) checkShapeIs(residual.shape, x.shape, 'residual');
   const rows = Object.freeze(x.shape.slice(0, -1));
-  const y = allocate('float32', n * c, x.shape);
-  const sum = rd === null ? null : allocate('float32', n * c, x.shape);
+  const y = allocateOutput(n * c, x.shape);
+  const sum = rd === null ? null : allocateOutput(n * c, x.shape);
   const mean = allocate('float32', n, rows), rstd = allocate('float32', n, rows);
   const nb = native();
   (naive ? nb.layerNormForwardNaive : nb.layerNormForward)(y, sum, mean, rstd, xd, rd, gd, bd, n, c, eps);
@@ -91,7 +91,7 @@ export function layerNormBackward(
   checkShapeIs(gamma.shape, [c], 'gamma');
   checkShapeIs(mean.shape, s.shape.slice(0, -1), 'mean');
   checkShapeIs(rstd.shape, s.shape.slice(0, -1), 'rstd');
-  const dx = allocate('float32', n * c, s.shape);
+  const dx = allocateOutput(n * c, s.shape);
   const dgamma = allocate('float32', c, gamma.shape), dbeta = allocate('float32', c, gamma.shape);
   const nb = native();
   (naive ? nb.layerNormBackwardNaive : nb.layerNormBackward)(dx, dgamma, dbeta, dyd, sd, gd, md, rd, n, c);

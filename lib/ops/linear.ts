@@ -11,7 +11,7 @@ import { formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
 import { record } from '../autograd/tape.js';
 import { native } from '../native/binding.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 import { addBiasBackward, addBiasBackwardNaive } from './add.js';
 
 function forward(naive: boolean, x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
@@ -28,7 +28,9 @@ function forward(naive: boolean, x: Tensor, weight: Tensor, bias: Tensor | null)
   }
   const rows = x.size / inF!;
   const shape = Object.freeze([...x.shape.slice(0, -1), outF]);
-  const y = allocate('float32', rows * outF, shape);
+  // Every element is written, by the bias rows below or by the GEMM; with in = 0 the GEMM has nothing
+  // to write, so that case keeps zeroed storage.
+  const y = inF === 0 ? allocate('float32', rows * outF, shape) : allocateOutput(rows * outF, shape);
   if (bd !== null) for (let r = 0; r < rows; r++) y.set(bd, r * outF);
   if (rows > 0) (naive ? native().matmulForwardNaive : native().matmulForward)(y, xd, wd, rows, inF!, outF, false, true, bd !== null, 1, null, null);
   const out = new Tensor(y, shape);

@@ -10,7 +10,7 @@ import { checkBoolean, checkOptions, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
 import { record } from '../autograd/tape.js';
 import { native } from '../native/binding.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -106,7 +106,7 @@ function product(naive: boolean, a: Tensor, b: Tensor, opts: MatmulOptions | und
   const bd = cpuData(b, 'b', 'float32');
   const p = planMatmul(a, b, opts);
   const shape = Object.freeze([...p.batchShape, p.m, p.n]);
-  const c = allocate('float32', p.batch * p.m * p.n, shape);
+  const c = p.k === 0 ? allocate('float32', p.batch * p.m * p.n, shape) : allocateOutput(p.batch * p.m * p.n, shape);
   const fn = naive ? native().matmulForwardNaive : native().matmulForward;
   if (p.batch > 0 && b.rank === 2 && !p.transA) {
     // A batch of row blocks times one matrix is a single taller product: one GEMM packs b once.

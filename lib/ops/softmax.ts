@@ -11,12 +11,12 @@
 import { checkShapeIs, rowsOf } from '../check.js';
 import { native } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 
 export function softmaxForward(x: Tensor, naive: boolean): Tensor {
   const xd = cpuData(x, 'x', 'float32');
   const { n, c } = rowsOf(x.shape, 'x');
-  const y = allocate('float32', n * c, x.shape);
+  const y = allocateOutput(n * c, x.shape);
   (naive ? native().softmaxForwardNaive : native().softmaxForward)(y, xd, n, c);
   const out = new Tensor(y, x.shape);
   return record(out, [x], (g) => [softmaxBackward(out, g, naive)], 'softmax');
@@ -28,7 +28,7 @@ export function softmaxBackward(y: Tensor, dy: Tensor, naive: boolean): Tensor {
   const dyd = cpuData(dy, 'dy', 'float32');
   const { n, c } = rowsOf(y.shape, 'y');
   checkShapeIs(dy.shape, y.shape, 'dy');
-  const dx = allocate('float32', n * c, y.shape);
+  const dx = allocateOutput(n * c, y.shape);
   (naive ? native().softmaxBackwardNaive : native().softmaxBackward)(dx, dyd, yd, n, c);
   return new Tensor(dx, y.shape);
 }

@@ -16,7 +16,7 @@
 import { checkInteger, checkOptions, checkShape, describe, fail, formatShape } from '../check.js';
 import { InvalidArgumentError, OutOfRangeError, ShapeError } from '../errors.js';
 import { native } from '../native/binding.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 
 /** The highest rank the native copy takes (kMaxCopyRank in native/kernels/strided_copy.h). */
 const MAX_RANK = 6;
@@ -132,7 +132,7 @@ export function permute(x: Tensor, perm: readonly number[], naive = false): Tens
   const p = checkPermutation(perm, x.rank);
   const shape = Object.freeze(p.map((k) => x.shape[k]!));
   const xStrides = contiguousStrides(x.shape);
-  const y = new Tensor(allocate('float32', x.size, shape), shape);
+  const y = new Tensor(allocateOutput(x.size, shape), shape);
   stridedCopy(y, x, { shape, dstStrides: contiguousStrides(shape), srcStrides: p.map((k) => xStrides[k]!) }, naive);
   return y;
 }
@@ -163,7 +163,7 @@ export function splitHeads(x: Tensor, column: number, heads: number, headDim: nu
   checkInteger(headDim, 'headDim', 1);
   checkColumns(column, heads * headDim, 'heads·headDim', c, 'x');
   const shape = Object.freeze([b, heads, l, headDim]);
-  const y = new Tensor(allocate('float32', b * heads * l * headDim, shape), shape);
+  const y = new Tensor(allocateOutput(b * heads * l * headDim, shape), shape);
   const layout = { shape, dstStrides: contiguousStrides(shape), srcStrides: [l * c, headDim, c, 1], srcOffset: column };
   stridedCopy(y, x, layout);
   return y;
