@@ -8,8 +8,9 @@
  * `inProjBias` [3·d], `outProj` (Linear d → d).
  *
  * All heads of all batch entries go through one fused attention call. The heads are cut out of the
- * projection's columns by one strided copy each (Q, K, V: [B, L, d] columns → [B, H, L, d/H]) and the
- * result is written back into [B, L, d] columns the same way; padded keys are masked by `kvLengths`.
+ * projection's columns by one strided copy each (Q, K, V: [B, L, d] columns → [B, H, L, d/H]), or seen
+ * in place when the layout allows (one position per sequence), and the result goes back into [B, L, d]
+ * the same way; padded keys are masked by `kvLengths`.
  * Attention-weight dropout (which nn.MultiheadAttention applies to the probabilities) is not applied:
  * the fused kernel never forms the probabilities.
  */
@@ -39,21 +40,42 @@ interface Source {
 }
 
 /**
+ * One of Q, K, V as [B, H, L, dₕ]. With one position per sequence (decoding) and either one sequence or a
+ * source exactly H·dₕ wide, [B, 1, H·dₕ] and [B, H, 1, dₕ] are the same memory: a view, no copy.
+ */
+function toHeads(s: Source, heads: number, headDim: number): Tensor {
+  const [batch, length, width] = s.t.shape as [number, number, number];
+  const size = heads * headDim;
+  if (length === 1 && (batch === 1 || width === size)) {
+    const data = cpuData(s.t, 'projection', 'float32');
+    return new Tensor(data.subarray(s.column, s.column + batch * width - (width - size)), Object.freeze([batch, heads, 1, headDim]));
+  }
+  return splitHeads(s.t, s.column, heads, headDim);
+}
+
+/** [B, H, L, dₕ] back to [B, L, H·dₕ]: a view for one position, else a strided copy. */
+function fromHeads(t: Tensor): Tensor {
+  const [batch, heads, length, headDim] = t.shape as [number, number, number, number];
+  const shape = Object.freeze([batch, length, heads * headDim]);
+  if (length === 1) return new Tensor(cpuData(t, 'heads', 'float32'), shape);
+  const out = new Tensor(allocateOutput(t.size, shape), shape);
+  mergeHeads(out, 0, t);
+  return out;
+}
+
+/**
  * softmax(QKᵀ/√dₕ)V over `heads` heads, reading Q, K, V from column ranges of projections and returning
  * [B, Lq, heads·dₕ]; one autograd node whose backward writes the three gradients into the columns they
  * came from.
  */
 function headsAttention(q: Source, k: Source, v: Source, heads: number, headDim: number, masks: AttentionMasks): Tensor {
-  const [qh, kh, vh] = [q, k, v].map((s) => splitHeads(s.t, s.column, heads, headDim)) as [Tensor, Tensor, Tensor];
+  const [qh, kh, vh] = [q, k, v].map((s) => toHeads(s, heads, headDim)) as [Tensor, Tensor, Tensor];
   const opts: AttentionOptions = { causal: masks.causal ?? false, ...(masks.kvLengths && { kvLengths: masks.kvLengths.slice() }) };
   const saved = noGrad(() => attentionForward(qh, kh, vh, opts));
-  const [batch, , lq] = qh.shape as [number, number, number];
-  const shape = Object.freeze([batch, lq, heads * headDim]);
-  const out = new Tensor(allocateOutput(batch * lq * heads * headDim, shape), shape);
-  mergeHeads(out, 0, saved.out);
+  const out = fromHeads(saved.out);
   const inputs = [...new Set([q.t, k.t, v.t])];
   return record(out, inputs, (g) => {
-    const { dq, dk, dv } = attentionBackward(qh, kh, vh, saved, splitHeads(g, 0, heads, headDim), opts);
+    const { dq, dk, dv } = attentionBackward(qh, kh, vh, saved, toHeads({ t: g, column: 0 }, heads, headDim), opts);
     const grads = new Map<Tensor, Tensor>();
     for (const [s, d] of [[q, dq], [k, dk], [v, dv]] as const) {
       if (!s.t.requiresGrad) continue;

@@ -26,6 +26,10 @@ describe('matmul', () => {
   it('a batch of rows times one matrix (the Linear layer)', () => {
     gradcheck((x, w) => ops.matmul(x, w, { transB: true }), [param([2, 3, 5], 5), param([7, 5], 6)]);
   });
+  it('linear, with and without a bias', () => {
+    gradcheck((x, w, b) => ops.linear(x, w, b), [param([2, 3, 5], 9), param([4, 5], 10), param([4], 11)]);
+    gradcheck((x, w) => ops.naive.linear(x, w), [param([3, 5], 12), param([2, 5], 13)]);
+  });
   it('one matrix times a batch', () => {
     gradcheck((w, x) => ops.matmul(w, x), [param([3, 4], 7), param([2, 4, 2], 8)]);
   });

@@ -41,6 +41,15 @@ describe('MultiHeadAttention', () => {
     });
   }
 
+  it('one position per sequence (decoding): heads are views, the results the same as the composed ops', () => {
+    for (const [b, cross] of [[1, false], [3, false], [1, true], [3, true]] as const) {
+      const x = param([b, 1, 12], 5), memory = cross ? param([b, 4, 12], 6) : null;
+      const fused = mha.forward(x, memory, {}).toFloat32Array();
+      expect(maxAbs(fused, composed(mha, x, memory, {}).toFloat32Array())).toBeLessThanOrEqual(1e-5);
+      gradcheck((a, m) => mha.forward(a, cross ? m! : null, {}), memory ? [x, memory] : [x]);
+    }
+  });
+
   it('fills the gradient of every parameter, including the sliced projection rows of cross-attention', () => {
     const m = new nn.MultiHeadAttention(8, 2, new Rng(2));
     m.forward(param([1, 3, 8], 3), param([1, 2, 8], 4)).sum().backward();
