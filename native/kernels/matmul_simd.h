@@ -57,18 +57,61 @@ constexpr int64_t kMinParallelWork = int64_t(1) << 17;
 constexpr int kMRStep = kMR % 4 == 0 ? 4 : kMR;
 inline int64_t panel_rows(int64_t mr) { return ceil_div(mr, kMRStep) * kMRStep; }
 
+// dst[c·ldd + r] = src[r·lds + c] for r, c < 4: the step of the packings that transpose (A not transposed,
+// B transposed). On x86 four SSE loads, the shuffles of _MM_TRANSPOSE4_PS and four stores, against ~1.2
+// cycles a float for the scalar loop (measured alone on Zen 4: packing A of 2048×256 0.17 → 0.07 ms, B of
+// 8000×256 transposed 1.34 → 0.47 ms). With the transA copy below, interleaved A/B on the Transformer's
+// GEMMs: +5% geomean on one thread, +4% on two, most on 2048×1024×256 transB and 1024×2048×256 transA
+// (+6-17%). NEON and scalar keep the plain loop (not measured there).
+inline void transpose4x4(const float* src, int64_t lds, float* dst, int64_t ldd) {
+#if defined(NF_SIMD_AVX512) || defined(NF_SIMD_AVX2)
+  __m128 r0 = _mm_loadu_ps(src), r1 = _mm_loadu_ps(src + lds);
+  __m128 r2 = _mm_loadu_ps(src + 2 * lds), r3 = _mm_loadu_ps(src + 3 * lds);
+  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+  _mm_storeu_ps(dst, r0);
+  _mm_storeu_ps(dst + ldd, r1);
+  _mm_storeu_ps(dst + 2 * ldd, r2);
+  _mm_storeu_ps(dst + 3 * ldd, r3);
+#else
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) dst[c * ldd + r] = src[r * lds + c];
+#endif
+}
+
+// dst[p·h + r] = src[r·lds + p] for r < rows, p < kc, and zeros for rows ≤ r < h: a kc × h panel of a
+// matrix that is stored the other way round (A not transposed, or B transposed).
+void pack_transposed(const float* src, int64_t lds, int64_t rows, int64_t kc, float* dst, int64_t h) {
+  const int64_t kc4 = kc / 4 * 4;
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4)
+    for (int64_t p = 0; p < kc4; p += 4) transpose4x4(src + r * lds + p, lds, dst + p * h + r, h);
+  for (; r < rows; ++r)
+    for (int64_t p = 0; p < kc4; ++p) dst[p * h + r] = src[r * lds + p];
+  for (int64_t p = kc4; p < kc; ++p)
+    for (r = 0; r < rows; ++r) dst[p * h + r] = src[r * lds + p];
+  for (int64_t p = 0; p < kc; ++p)
+    for (r = rows; r < h; ++r) dst[p * h + r] = 0.0f;
+}
+
 // A[i0:i0+mc, p0:p0+kc] → panels of kc × MR (r fastest); the last one kc × panel_rows(rest).
 void pack_a(const GemmArgs& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
+  if (!g.trans_a) {
+    for (int64_t ir = 0; ir < mc; ir += kMR) {
+      const int64_t mr = min64(kMR, mc - ir), h = panel_rows(mr);
+      pack_transposed(g.a + (i0 + ir) * g.lda + p0, g.lda, mr, kc, dst, h);
+      dst += h * kc;
+    }
+    return;
+  }
+  // A is stored K×M: each k gives a panel MR contiguous floats. Whole panels copy a constant MR floats,
+  // which the compiler turns into vector moves rather than a loop over a runtime count.
   for (int64_t ir = 0; ir < mc; ir += kMR) {
     const int64_t mr = min64(kMR, mc - ir), h = panel_rows(mr);
-    if (!g.trans_a) {
-      const float* src = g.a + (i0 + ir) * g.lda + p0;
-      for (int64_t p = 0; p < kc; ++p) {
-        for (int64_t r = 0; r < mr; ++r) dst[p * h + r] = src[r * g.lda + p];
-        for (int64_t r = mr; r < h; ++r) dst[p * h + r] = 0.0f;
-      }
+    const float* src = g.a + p0 * g.lda + i0 + ir;
+    if (mr == kMR) {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int r = 0; r < kMR; ++r) dst[p * kMR + r] = src[p * g.lda + r];
     } else {
-      const float* src = g.a + p0 * g.lda + i0 + ir;
       for (int64_t p = 0; p < kc; ++p) {
         for (int64_t r = 0; r < mr; ++r) dst[p * h + r] = src[p * g.lda + r];
         for (int64_t r = mr; r < h; ++r) dst[p * h + r] = 0.0f;
@@ -103,11 +146,7 @@ void pack_b(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, f
         for (int64_t c = nr; c < kNR; ++c) dst[p * kNR + c] = 0.0f;
       }
     } else {
-      const float* src = g.b + (j0 + jr) * g.ldb + p0;
-      for (int64_t p = 0; p < kc; ++p) {
-        for (int64_t c = 0; c < nr; ++c) dst[p * kNR + c] = src[c * g.ldb + p];
-        for (int64_t c = nr; c < kNR; ++c) dst[p * kNR + c] = 0.0f;
-      }
+      pack_transposed(g.b + (j0 + jr) * g.ldb + p0, g.ldb, nr, kc, dst, kNR);
     }
     jr += kNR;
     dst += kNR * kc;
