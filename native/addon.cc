@@ -4,6 +4,7 @@
 
 #include "bindings/common.h"
 #include "dispatch.h"
+#include "memory.h"
 
 namespace nf::napi {
 void register_attention(Napi::Env env, Napi::Object exports);
@@ -22,6 +23,7 @@ void register_strided_copy(Napi::Env env, Napi::Object exports);
 }  // namespace nf::napi
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  nf::configure_allocator();
   try {
     nf::init_dispatch();
   } catch (const nf::Error& e) {

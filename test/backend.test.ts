@@ -27,6 +27,14 @@ describe('backend', () => {
     expect(info.device).toBe('cpu');
   });
 
+  it('keeps freed memory for reuse on glibc unless NODEFORMER_MALLOC=system, and releases it on demand', () => {
+    const glibc = process.platform === 'linux' && (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime !== undefined;
+    expect(backend.info().retainsFreedMemory).toBe(glibc);
+    expect(() => backend.releaseMemory()).not.toThrow();
+    const out = child("import { backend } from './lib/index.ts'; console.log(backend.info().retainsFreedMemory);", { NODEFORMER_MALLOC: 'system' });
+    expect(out.trim()).toBe('false');
+  });
+
   it('setThreads changes the pool and validates', () => {
     withThreads(3, () => expect(backend.info().threads).toBe(3));
     expect(() => backend.setThreads(0)).toThrow(InvalidArgumentError);

@@ -25,6 +25,7 @@ export interface NativeInfo {
   supportedSimd: Simd[];
   threads: number;
   hardwareThreads: number;
+  retainsFreedMemory: boolean;
   cudaCompiled: boolean;
 }
 
@@ -40,6 +41,7 @@ export interface NativeBinding {
   info(): NativeInfo;
   setThreads(threads: number): number;
   setSimd(simd: string): Simd;
+  releaseMemory(): void;
   fmaPeak(simd: string, seconds: number, threads: number): number;
   /** c = op(a)·op(b) (c += … when accumulate) for `batch` products; see native/bindings/matmul.cc. */
   matmulForward(

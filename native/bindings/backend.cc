@@ -1,5 +1,6 @@
 // N-API glue for the backend: which ISA and how many threads, and the constants TypeScript checks at load.
 #include "../dispatch.h"
+#include "../memory.h"
 #include "../threadpool.h"
 #include "common.h"
 
@@ -16,6 +17,7 @@ Napi::Value info_js(const Napi::CallbackInfo& info) {
   out.Set("supportedSimd", isas);
   out.Set("threads", num_threads());
   out.Set("hardwareThreads", hardware_threads());
+  out.Set("retainsFreedMemory", allocator_configured());
 #if defined(NF_HAVE_CUDA)
   out.Set("cudaCompiled", true);
 #else
@@ -33,6 +35,11 @@ Napi::Value set_simd_js(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), isa_name(set_isa(string_arg(info, 0, "simd"))));
 }
 
+Napi::Value release_memory_js(const Napi::CallbackInfo& info) {
+  release_memory();
+  return info.Env().Undefined();
+}
+
 Napi::Value register_errors_js(const Napi::CallbackInfo& info) {
   register_error_classes(info);
   return info.Env().Undefined();
@@ -44,6 +51,7 @@ void register_backend(Napi::Env env, Napi::Object exports) {
   export_fn<info_js>(env, exports, "info");
   export_fn<set_threads_js>(env, exports, "setThreads");
   export_fn<set_simd_js>(env, exports, "setSimd");
+  export_fn<release_memory_js>(env, exports, "releaseMemory");
   export_fn<register_errors_js>(env, exports, "registerErrorClasses");
   Napi::Array codes = Napi::Array::New(env);
   uint32_t i = 0;

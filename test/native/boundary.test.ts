@@ -352,6 +352,7 @@ const CASES: Record<string, Cases> = {
   crossEntropyBackwardNaive: crossEntropyBackwardCases,
   setThreads: [['0', [0], InvalidArgumentError], ['a string', ['2'], InvalidArgumentError], ['too many', [1e6], InvalidArgumentError]],
   setSimd: [['unknown', ['sse9'], InvalidArgumentError], ['a number', [3], InvalidArgumentError]],
+  releaseMemory: [], // takes nothing
   fmaPeak: [
     ['unknown simd', ['x', 0.01, 1], InvalidArgumentError],
     ['zero seconds', ['scalar', 0, 1], InvalidArgumentError],
