@@ -13,6 +13,7 @@ import { record } from '../autograd/tape.js';
 import { native } from '../native/binding.js';
 import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 import { addBiasBackward, addBiasBackwardNaive } from './add.js';
+import { stridedCopy } from './strided_copy.js';
 
 function forward(naive: boolean, x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const xd = cpuData(x, 'x', 'float32');
@@ -31,7 +32,8 @@ function forward(naive: boolean, x: Tensor, weight: Tensor, bias: Tensor | null)
   // Every element is written, by the bias rows below or by the GEMM; with in = 0 the GEMM has nothing
   // to write, so that case keeps zeroed storage.
   const y = inF === 0 ? allocate('float32', rows * outF, shape) : allocateOutput(rows * outF, shape);
-  if (bd !== null) for (let r = 0; r < rows; r++) y.set(bd, r * outF);
+  // The bias rows, by the native strided copy (threaded) reading the bias with a row stride of 0.
+  if (bias !== null) stridedCopy(new Tensor(y, shape), bias, { shape: [rows, outF], dstStrides: [outF, 1], srcStrides: [0, 1] });
   if (rows > 0) (naive ? native().matmulForwardNaive : native().matmulForward)(y, xd, wd, rows, inF!, outF, false, true, bd !== null, 1, null, null);
   const out = new Tensor(y, shape);
   return record(out, bias === null ? [x, weight] : [x, weight, bias], (g) => {
