@@ -24,7 +24,7 @@ export async function benchMatmul(): Promise<void> {
     const a = data(m * k, 1), b = data(k * n, 2), c = new Float32Array(m * n);
     const flop = 2 * m * k * n;
     const gflops = (ms: number) => flop / ms / 1e6;
-    const run = (fn: typeof nb.matmulForward) => () => fn(c, a, b, m, k, n, false, false, false, 1, null, null);
+    const run = (fn: typeof nb.matmulForward) => () => fn(c, a, b, m, k, n, false, false, false, 1, null, null, null);
     backend.setThreads(1);
     const peak = nb.fmaPeak(simd, 0.1, 1);
     const one = gflops(await medianMs(run(nb.matmulForward), { time: 500 }));
@@ -41,7 +41,7 @@ export async function benchMatmul(): Promise<void> {
   const x = tensor([1, 2, 3, 4], [2, 2]), y = tensor([5, 6, 7, 8], [2, 2]);
   const c = new Float32Array(4), xd = x.toFloat32Array(), yd = y.toFloat32Array();
   const api = await medianMs(() => ops.matmul(x, y), { time: 500, iterations: 10_000 });
-  const raw = await medianMs(() => nb.matmulForward(c, xd, yd, 2, 2, 2, false, false, false, 1, null, null), { time: 500, iterations: 10_000 });
+  const raw = await medianMs(() => nb.matmulForward(c, xd, yd, 2, 2, 2, false, false, false, 1, null, null, null), { time: 500, iterations: 10_000 });
   table('one call from JS (2×2 · 2×2)', ['what', 'µs per call'], [
     ['ops.matmul (checks + result allocation + N-API + kernel)', fixed(api * 1000, 2)],
     ['native entry point (N-API + kernel)', fixed(raw * 1000, 2)],

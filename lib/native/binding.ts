@@ -43,10 +43,14 @@ export interface NativeBinding {
   setSimd(simd: string): Simd;
   releaseMemory(): void;
   fmaPeak(simd: string, seconds: number, threads: number): number;
-  /** c = op(a)·op(b) (c += … when accumulate) for `batch` products; see native/bindings/matmul.cc. */
+  /**
+   * c = op(a)·op(b) (c += … when accumulate), plus `bias` [n] on every row when given, for `batch`
+   * products; see native/bindings/matmul.cc.
+   */
   matmulForward(
     c: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number,
     transA: boolean, transB: boolean, accumulate: boolean, batch: number, aOffsets: Offsets, bOffsets: Offsets,
+    bias: Float32Array | null,
   ): void;
   matmulForwardNaive: NativeBinding['matmulForward'];
   /** dA += ∂/∂a and dB += ∂/∂b of c = op(a)·op(b), given dC; null skips a gradient. */

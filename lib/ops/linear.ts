@@ -1,8 +1,7 @@
 /**
  * The affine map of a Linear layer, y = x·Wᵀ + b, over the last dimension: x [..., in], weight [out, in]
- * (PyTorch's layout), bias [out] or null. Fused: the output starts as the bias rows and the GEMM adds
- * x·Wᵀ into it (the kernel's accumulate mode), so the bias costs no extra pass over y. All of x's rows go
- * through one GEMM. Backward: dx = g·W and dW = gᵀ·x (one GEMM each over all rows), db = Σ g.
+ * (PyTorch's layout), bias [out] or null. Fused: the GEMM adds the bias as it stores each tile of y, so
+ * the bias costs no pass over y of its own. All of x's rows go through one GEMM. Backward: dx = g·W and dW = gᵀ·x (one GEMM each over all rows), db = Σ g.
  *
  * @example
  * const h = ops.linear(x, w, b);   // x [B, L, 512], w [2048, 512], b [2048] → [B, L, 2048]
@@ -13,7 +12,6 @@ import { record } from '../autograd/tape.js';
 import { native } from '../native/binding.js';
 import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
 import { addBiasBackward, addBiasBackwardNaive } from './add.js';
-import { stridedCopy } from './strided_copy.js';
 
 function forward(naive: boolean, x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const xd = cpuData(x, 'x', 'float32');
@@ -29,12 +27,8 @@ function forward(naive: boolean, x: Tensor, weight: Tensor, bias: Tensor | null)
   }
   const rows = x.size / inF!;
   const shape = Object.freeze([...x.shape.slice(0, -1), outF]);
-  // Every element is written, by the bias rows below or by the GEMM; with in = 0 the GEMM has nothing
-  // to write, so that case keeps zeroed storage.
-  const y = inF === 0 ? allocate('float32', rows * outF, shape) : allocateOutput(rows * outF, shape);
-  // The bias rows, by the native strided copy (threaded) reading the bias with a row stride of 0.
-  if (bias !== null) stridedCopy(new Tensor(y, shape), bias, { shape: [rows, outF], dstStrides: [outF, 1], srcStrides: [0, 1] });
-  if (rows > 0) (naive ? native().matmulForwardNaive : native().matmulForward)(y, xd, wd, rows, inF!, outF, false, true, bd !== null, 1, null, null);
+  const y = allocateOutput(rows * outF, shape);
+  if (rows > 0) (naive ? native().matmulForwardNaive : native().matmulForward)(y, xd, wd, rows, inF!, outF, false, true, false, 1, null, null, bd);
   const out = new Tensor(y, shape);
   return record(out, bias === null ? [x, weight] : [x, weight, bias], (g) => {
     const dx = x.requiresGrad ? allocate('float32', x.size, x.shape) : null;

@@ -106,13 +106,13 @@ function product(naive: boolean, a: Tensor, b: Tensor, opts: MatmulOptions | und
   const bd = cpuData(b, 'b', 'float32');
   const p = planMatmul(a, b, opts);
   const shape = Object.freeze([...p.batchShape, p.m, p.n]);
-  const c = p.k === 0 ? allocate('float32', p.batch * p.m * p.n, shape) : allocateOutput(p.batch * p.m * p.n, shape);
+  const c = allocateOutput(p.batch * p.m * p.n, shape);
   const fn = naive ? native().matmulForwardNaive : native().matmulForward;
   if (p.batch > 0 && b.rank === 2 && !p.transA) {
     // A batch of row blocks times one matrix is a single taller product: one GEMM packs b once.
-    fn(c, ad, bd, p.batch * p.m, p.k, p.n, false, p.transB, false, 1, null, null);
+    fn(c, ad, bd, p.batch * p.m, p.k, p.n, false, p.transB, false, 1, null, null, null);
   } else if (p.batch > 0) {
-    fn(c, ad, bd, p.m, p.k, p.n, p.transA, p.transB, false, p.batch, p.aOffsets, p.bOffsets);
+    fn(c, ad, bd, p.m, p.k, p.n, p.transA, p.transB, false, p.batch, p.aOffsets, p.bOffsets, null);
   }
   const out = new Tensor(c, shape);
   return record(out, [a, b], (g) => matmulGrads(naive, a, b, p, g), 'matmul');

@@ -2,7 +2,8 @@
 // `batch` products reads A and B at per-batch element offsets (Float64Array, or null for the contiguous
 // layout), which is how lib/ops/matmul.ts expresses broadcasting. C is always contiguous [batch, M, N].
 //
-//   matmulForward(c, a, b, m, k, n, transA, transB, accumulate, batch, aOffsets, bOffsets)
+//   matmulForward(c, a, b, m, k, n, transA, transB, accumulate, batch, aOffsets, bOffsets, bias)
+//     bias: [N] added to every row of every product (a Linear layer's bias), or null
 //   matmulBackward(dA | null, dB | null, dC, a, b, m, k, n, transA, transB, batch, aOffsets, bOffsets)
 //     dA += ∂L/∂A and dB += ∂L/∂B (gradients accumulate, so broadcast operands sum over their batches);
 //     each is one matmul_forward call per batch.
@@ -54,10 +55,10 @@ struct Dims {
 };
 
 void run_forward(MatmulFn fn, const Dims& d, float* c, const float* a, const Operand& ao, const float* b,
-                 const Operand& bo, bool accumulate) {
+                 const Operand& bo, bool accumulate, const float* bias) {
   for (int64_t i = 0; i < d.batch; ++i) {
     fn(GemmArgs{d.m, d.n, d.k, a + offset_of(ao, i), d.ta ? d.m : d.k, d.ta, b + offset_of(bo, i),
-                d.tb ? d.k : d.n, d.tb, c + i * d.m * d.n, d.n, accumulate});
+                d.tb ? d.k : d.n, d.tb, c + i * d.m * d.n, d.n, accumulate, bias});
   }
 }
 
@@ -118,7 +119,9 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   Dims d = read_dims(info, 3);
   const bool accumulate = bool_arg(info, 8, "accumulate");
   const auto [ao, bo] = read_batch(info, 9, d, a, b, Operand{"c", c.length, nullptr, 0});
-  run_forward(pick(Naive), d, c.data, a.data, ao, b.data, bo, accumulate);
+  const std::optional<F32> bias = f32_arg_or_null(info, 12, "bias");
+  if (bias) check_length(bias->length, d.n, "bias");
+  run_forward(pick(Naive), d, c.data, a.data, ao, b.data, bo, accumulate, bias ? bias->data : nullptr);
   return info.Env().Undefined();
 }
 

@@ -1,11 +1,13 @@
-// GEMM: C = op(A) · op(B)  (or C += op(A) · op(B) when accumulate), float32, row-major.
+// GEMM: C = op(A) · op(B)  (or C += op(A) · op(B) when accumulate), plus an optional bias row added to
+// every row of C (a Linear layer's y = x·Wᵀ + b in one pass), float32, row-major.
 //
 //   op(A) is M×K: A is stored M×K (lda ≥ K), or K×M when transA (lda ≥ M)
 //   op(B) is K×N: B is stored K×N (ldb ≥ N), or N×K when transB (ldb ≥ K)
 //   C is M×N (ldc ≥ N)
 //
 // Every variant gives each C element one fixed order of summation over k (KC-sized blocks, each summed
-// from zero and then added to C), so results depend on the shape and the ISA, never on the thread count.
+// from zero and then added to C, the bias with the first block), so results depend on the shape and the
+// ISA, never on the thread count.
 // The backward of C = op(A)·op(B) is two calls of matmul_forward (see bindings/matmul.cc).
 #pragma once
 
@@ -24,6 +26,7 @@ struct GemmArgs {
   float* c;  // [M, N]
   int64_t ldc;
   bool accumulate;  // C += instead of C =
+  const float* bias = nullptr;  // [N] added once to every row of C, or null
 };
 
 using MatmulFn = void (*)(const GemmArgs&);

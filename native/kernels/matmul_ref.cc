@@ -14,6 +14,7 @@ void matmul_forward(const GemmArgs& g) {
       }
       float* c = g.c + i * g.ldc + j;
       *c = g.accumulate ? *c + acc : acc;
+      if (g.bias) *c += g.bias[j];
     }
   }
 }

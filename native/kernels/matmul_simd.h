@@ -154,10 +154,10 @@ void pack_b(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, f
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The register tile: c[0:MR, 0:NR] (+)= pa (kc × MR) · pb (kc × NR)
+// The register tile: c[0:MR, 0:NR] (+)= pa (kc × MR) · pb (kc × NR) (+ bias[0:NR] on every row, if given)
 template <int MR>
 inline void micro_kernel(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
-                         int64_t ldc, bool accumulate) {
+                         int64_t ldc, bool accumulate, const float* __restrict bias) {
   V acc[MR][kNV];
 #pragma GCC unroll 32
   for (int r = 0; r < MR; ++r)
@@ -179,17 +179,19 @@ inline void micro_kernel(int64_t kc, const float* __restrict pa, const float* __
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) {
       float* dst = c + r * ldc + v * kLanes;
-      vstore(dst, accumulate ? vadd(vload(dst), acc[r][v]) : acc[r][v]);
+      const V x = accumulate ? vadd(vload(dst), acc[r][v]) : acc[r][v];
+      vstore(dst, bias ? vadd(x, vload(bias + v * kLanes)) : x);
     }
 }
 
 // The micro-kernel for a panel of h = kMR or a smaller multiple of kMRStep rows.
 template <int MR = kMR>
-inline void tile(int64_t h, int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, bool accumulate) {
+inline void tile(int64_t h, int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, bool accumulate,
+                 const float* bias) {
   if constexpr (MR > kMRStep) {
-    if (h < MR) return tile<MR - kMRStep>(h, kc, pa, pb, c, ldc, accumulate);
+    if (h < MR) return tile<MR - kMRStep>(h, kc, pa, pb, c, ldc, accumulate, bias);
   }
-  micro_kernel<MR>(kc, pa, pb, c, ldc, accumulate);
+  micro_kernel<MR>(kc, pa, pb, c, ldc, accumulate, bias);
 }
 
 // C[m0:m1, n0:n1] of the blocked path, on the calling thread.
@@ -203,6 +205,7 @@ void blocked_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_
     for (int64_t pc = 0; pc < g.k; pc += kKC) {
       const int64_t kc = min64(kKC, g.k - pc);
       const bool accumulate = g.accumulate || pc > 0;
+      const float* bias = pc == 0 ? g.bias : nullptr;  // added once, with the first K block
       pack_b(g, pc, kc, jc, nc, pb);
       for (int64_t ic = m0; ic < m1; ic += kMC) {
         const int64_t mc = min64(kMC, m1 - ic);
@@ -213,14 +216,17 @@ void blocked_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_
             const int64_t mr = min64(kMR, mc - ir);
             float* c = g.c + (ic + ir) * g.ldc + jc + jr;
             const int64_t h = panel_rows(mr);
+            const float* tile_bias = bias ? bias + jc + jr : nullptr;
             if (mr == h && nr == kNR) {
-              tile(h, kc, pa + ir * kc, pb + jr * kc, c, g.ldc, accumulate);
+              tile(h, kc, pa + ir * kc, pb + jr * kc, c, g.ldc, accumulate, tile_bias);
             } else {
               // Same arithmetic into a full tile, then the valid part is added or copied.
-              tile(h, kc, pa + ir * kc, pb + jr * kc, edge, kNR, false);
+              tile(h, kc, pa + ir * kc, pb + jr * kc, edge, kNR, false, nullptr);
               for (int64_t r = 0; r < mr; ++r)
-                for (int64_t j = 0; j < nr; ++j)
-                  c[r * g.ldc + j] = accumulate ? c[r * g.ldc + j] + edge[r * kNR + j] : edge[r * kNR + j];
+                for (int64_t j = 0; j < nr; ++j) {
+                  const float x = accumulate ? c[r * g.ldc + j] + edge[r * kNR + j] : edge[r * kNR + j];
+                  c[r * g.ldc + j] = tile_bias ? x + tile_bias[j] : x;
+                }
             }
           }
         }
@@ -282,18 +288,31 @@ void small_m(const GemmArgs& g, int threads) {
   });
 }
 
+// C (+)= bias on every row: the whole product when K = 0, and the bias of the few-row path, whose tiles
+// (shared with attention) know nothing of biases.
+void add_bias_rows(const GemmArgs& g) {
+  for (int64_t i = 0; i < g.m; ++i)
+    for (int64_t j = 0; j < g.n; ++j) {
+      float* c = g.c + i * g.ldc + j;
+      const float x = g.accumulate ? *c : 0.0f;
+      *c = g.bias ? x + g.bias[j] : x;
+    }
+}
+
 }  // namespace
 
 void matmul_forward(const GemmArgs& g) {
   if (g.m <= 0 || g.n <= 0) return;
-  if (g.k <= 0) {
-    if (!g.accumulate)
-      for (int64_t i = 0; i < g.m; ++i)
-        for (int64_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = 0.0f;
-    return;
-  }
+  if (g.k <= 0) return add_bias_rows(g);
   const int threads = g.m * g.n * g.k < kMinParallelWork ? 1 : num_threads();
   if (g.m <= kSmallM) {
+    if (g.bias) {
+      add_bias_rows(g);
+      GemmArgs rest = g;
+      rest.accumulate = true;
+      rest.bias = nullptr;
+      return small_m(rest, threads);
+    }
     small_m(g, threads);
   } else {
     blocked(g, threads);

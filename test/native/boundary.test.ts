@@ -25,7 +25,7 @@ const vary = (ok: () => unknown[]) => (i: number, v: unknown) => { const a = ok(
 const HUGE = 2 ** 31 - 1;
 
 // A valid 2×3·3×4 product.
-const withArg = vary((): unknown[] => [F(8), F(6), F(12), 2, 3, 4, false, false, false, 1, null, null]);
+const withArg = vary((): unknown[] => [F(8), F(6), F(12), 2, 3, 4, false, false, false, 1, null, null, null]);
 const withBwd = vary((): unknown[] => [F(6), F(12), F(8), F(6), F(12), 2, 3, 4, false, false, 1, null, null]);
 
 const forwardCases: Cases = [
@@ -40,7 +40,7 @@ const forwardCases: Cases = [
   ['k fractional', withArg(4, 1.5), InvalidArgumentError],
   ['n NaN', withArg(5, Number.NaN), InvalidArgumentError],
   ['m huge', withArg(3, 2 ** 40), InvalidArgumentError],
-  ['dims that overflow the buffers', [F(8), F(6), F(12), HUGE, HUGE, HUGE, false, false, false, 1, null, null], ShapeError],
+  ['dims that overflow the buffers', [F(8), F(6), F(12), HUGE, HUGE, HUGE, false, false, false, 1, null, null, null], ShapeError],
   ['transA a number', withArg(6, 1), InvalidArgumentError],
   ['batch 0', withArg(9, 0), InvalidArgumentError],
   ['offsets of the wrong length', withArg(10, new Float64Array(2)), ShapeError],
@@ -49,6 +49,9 @@ const forwardCases: Cases = [
   ['a negative offset', withArg(10, new Float64Array([-1])), OutOfRangeError],
   ['a NaN offset', withArg(10, new Float64Array([Number.NaN])), OutOfRangeError],
   ['a fractional offset', withArg(11, new Float64Array([0.5])), OutOfRangeError],
+  ['bias forgotten (undefined)', withArg(12, undefined), InvalidArgumentError],
+  ['bias of the wrong length', withArg(12, F(3)), ShapeError],
+  ['bias an Int32Array', withArg(12, new Int32Array(4)), DTypeError],
 ];
 
 const backwardCases: Cases = [
@@ -404,7 +407,7 @@ describe('native boundary', () => {
 
   it('lives on and computes correctly after all of that', () => {
     const c = F(4);
-    nb.matmulForward!(c, new Float32Array([1, 2, 3, 4]), new Float32Array([5, 6, 7, 8]), 2, 2, 2, false, false, false, 1, null, null);
+    nb.matmulForward!(c, new Float32Array([1, 2, 3, 4]), new Float32Array([5, 6, 7, 8]), 2, 2, 2, false, false, false, 1, null, null, null);
     expect([...c]).toEqual([19, 22, 43, 50]);
     const y = F(2);
     nb.softmaxForward!(y, new Float32Array([0, Math.log(3)]), 1, 2);

@@ -20,13 +20,15 @@ const SHAPES: Array<[number, number, number]> = [
 ];
 const TRANS: Array<[boolean, boolean]> = [[false, false], [true, false], [false, true], [true, true]];
 
-function runForward(naive: boolean, m: number, k: number, n: number, ta: boolean, tb: boolean, accumulate = false) {
+function runForward(naive: boolean, m: number, k: number, n: number, ta: boolean, tb: boolean, accumulate = false, withBias = false) {
   const a = f32(m * k, 1 + m + 7 * k), b = f32(k * n, 2 + n + 5 * k);
   const c = f32(m * n, 3);
   const c0 = c.slice();
-  (naive ? nb.matmulForwardNaive : nb.matmulForward)(c, a, b, m, k, n, ta, tb, accumulate, 1, null, null);
+  const bias = withBias ? f32(n, 4 + n, 2) : null;
+  (naive ? nb.matmulForwardNaive : nb.matmulForward)(c, a, b, m, k, n, ta, tb, accumulate, 1, null, null, bias);
   const { c: want, scale } = matmulOracle(a, b, m, k, n, ta, tb);
   if (accumulate) for (let i = 0; i < want.length; i++) (want[i] += c0[i]!), (scale[i] += Math.abs(c0[i]!));
+  if (bias) for (let i = 0; i < want.length; i++) (want[i] += bias[i % n]!), (scale[i] += Math.abs(bias[i % n]!));
   return { c, want, scale };
 }
 
@@ -51,12 +53,28 @@ describe.each(SIMD_LEVELS)('matmul_forward [%s]', (simd) => {
     });
   });
 
+  it('adds a bias row once, on both paths, over several K blocks, with and without accumulate', () => {
+    withSimd(simd, () => {
+      for (const [m, k, n] of [[3, 5, 7], [16, 40, 100], [17, 33, 65], [40, 1100, 33], [100, 300, 50]] as const) {
+        for (const [ta, tb] of TRANS) {
+          for (const accumulate of [false, true]) {
+            const { c, want, scale } = runForward(false, m, k, n, ta, tb, accumulate, true);
+            expect(compare(c, want, (i) => 2 * gamma(k + 2) * scale[i]!, `bias ${m}×${k}×${n} acc=${accumulate}`)).toBeNull();
+          }
+        }
+      }
+      const c = new Float32Array(6).fill(7); // k = 0: the bias rows alone
+      nb.matmulForward(c, new Float32Array(0), new Float32Array(0), 2, 0, 3, false, false, false, 1, null, null, Float32Array.of(1, 2, 3));
+      expect([...c]).toEqual([1, 2, 3, 1, 2, 3]);
+    });
+  });
+
   it('writes zeros for k = 0 and nothing for m = 0 or n = 0', () => {
     withSimd(simd, () => {
       const c = new Float32Array(6).fill(7);
-      nb.matmulForward(c, new Float32Array(0), new Float32Array(0), 2, 0, 3, false, false, false, 1, null, null);
+      nb.matmulForward(c, new Float32Array(0), new Float32Array(0), 2, 0, 3, false, false, false, 1, null, null, null);
       expect([...c]).toEqual([0, 0, 0, 0, 0, 0]);
-      nb.matmulForward(new Float32Array(0), new Float32Array(0), f32(12, 1), 0, 4, 3, false, false, false, 1, null, null);
+      nb.matmulForward(new Float32Array(0), new Float32Array(0), f32(12, 1), 0, 4, 3, false, false, false, 1, null, null, null);
     });
   });
 
@@ -66,11 +84,11 @@ describe.each(SIMD_LEVELS)('matmul_forward [%s]', (simd) => {
         [300, 200, 260, false, false], [67, 129, 700, true, true], [5, 300, 900, false, false],
         [16, 257, 1000, true, true], [1, 512, 2000, false, true],
       ] as const) {
-        const a = f32(m * k, 4), b = f32(k * n, 5);
+        const a = f32(m * k, 4), b = f32(k * n, 5), bias = f32(n, 6);
         const outs = [1, 2, 3].map((t) =>
           withThreads(t, () => {
             const c = new Float32Array(m * n);
-            nb.matmulForward(c, a, b, m, k, n, ta, tb, false, 1, null, null);
+            nb.matmulForward(c, a, b, m, k, n, ta, tb, false, 1, null, null, bias);
             return c;
           }),
         );
@@ -82,10 +100,12 @@ describe.each(SIMD_LEVELS)('matmul_forward [%s]', (simd) => {
 });
 
 describe('matmul_forward naive reference', () => {
-  it.each(SHAPES.slice(0, 10))('matches the float64 oracle at %i×%i×%i', (m, k, n) => {
+  it.each(SHAPES.slice(0, 10))('matches the float64 oracle at %i×%i×%i, with and without a bias', (m, k, n) => {
     for (const [ta, tb] of TRANS) {
-      const { c, want, scale } = runForward(true, m, k, n, ta, tb);
-      expect(compare(c, want, (i) => 2 * gamma(k) * scale[i]!, `naive ${m}×${k}×${n}`)).toBeNull();
+      for (const withBias of [false, true]) {
+        const { c, want, scale } = runForward(true, m, k, n, ta, tb, false, withBias);
+        expect(compare(c, want, (i) => 2 * gamma(k + 1) * scale[i]!, `naive ${m}×${k}×${n}`)).toBeNull();
+      }
     }
   });
 });
@@ -97,7 +117,7 @@ describe('batched matmul with offsets', () => {
     const b = f32(2 * k * n + 7, 7);               // batches at 7, 7 + k·n, 7
     const bOff = new Float64Array([7, 7 + k * n, 7]);
     const c = new Float32Array(batch * m * n);
-    nb.matmulForward(c, a, b, m, k, n, false, false, false, batch, new Float64Array(batch), bOff);
+    nb.matmulForward(c, a, b, m, k, n, false, false, false, batch, new Float64Array(batch), bOff, null);
     for (let i = 0; i < batch; i++) {
       const { c: want, scale } = matmulOracle(a, b.subarray(bOff[i]!, bOff[i]! + k * n), m, k, n, false, false);
       expect(compare(c.subarray(i * m * n, (i + 1) * m * n), want, (j) => 2 * gamma(k) * scale[j]!, `batch ${i}`)).toBeNull();

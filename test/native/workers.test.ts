@@ -19,11 +19,11 @@ const { m, k, nn, a, b } = workerData;
 const results = [];
 for (let i = 0; i < 20; i++) {
   const c = new Float32Array(m * nn);
-  n.matmulForward(c, a, b, m, k, nn, false, true, false, 1, null, null);
+  n.matmulForward(c, a, b, m, k, nn, false, true, false, 1, null, null, null);
   results.push(c);
 }
 let error = null;
-try { n.matmulForward(new Float32Array(1), a, b, m, k, nn, false, true, false, 1, null, null); } catch (e) { error = e.message; }
+try { n.matmulForward(new Float32Array(1), a, b, m, k, nn, false, true, false, 1, null, null, null); } catch (e) { error = e.message; }
 parentPort.postMessage({ results, error });
 `;
 
@@ -32,7 +32,7 @@ describe('worker_threads', () => {
     const m = 70, k = 300, nn = 90;
     const a = f32(m * k, 21), b = f32(nn * k, 22);
     const want = new Float32Array(m * nn);
-    native().matmulForward(want, a, b, m, k, nn, false, true, false, 1, null, null);
+    native().matmulForward(want, a, b, m, k, nn, false, true, false, 1, null, null, null);
     const outs = await Promise.all(
       [0, 1, 2, 3].map(
         () =>

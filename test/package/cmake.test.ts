@@ -22,7 +22,7 @@ describe('cmake-js build', () => {
     const script = `
       const n = require(${JSON.stringify(addon)});
       const c = new Float32Array(4);
-      n.matmulForward(c, new Float32Array([1, 2, 3, 4]), new Float32Array([5, 6, 7, 8]), 2, 2, 2, false, false, false, 1, null, null);
+      n.matmulForward(c, new Float32Array([1, 2, 3, 4]), new Float32Array([5, 6, 7, 8]), 2, 2, 2, false, false, false, 1, null, null, null);
       console.log(JSON.stringify({ c: [...c], info: n.info() }));`;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as {
       c: number[]; info: { simd: string; supportedSimd: string[]; cudaCompiled: boolean };
