@@ -6,8 +6,7 @@ import { cpuData, type Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 
 function fill(t: Tensor, rng: Rng, bound: number): void {
-  const d = cpuData(t, 'tensor', 'float32');
-  for (let i = 0; i < d.length; i++) d[i] = (2 * rng.uniform() - 1) * bound;
+  rng.fillUniform(cpuData(t, 'tensor', 'float32'), -bound, bound);
 }
 
 /** U(−a, a) with a = √(6 / (fanIn + fanOut)): Glorot & Bengio (2010), as the PyTorch tutorial uses. */
