@@ -4,7 +4,8 @@
  * forward maths (in lib/ops/*). The output then carries a {@link GradFn}: its inputs and that closure.
  * `tensor.backward()` walks those links from the output in reverse topological order, found by an
  * iterative depth-first search (no recursion, so a graph of any depth is fine), and leaves the summed
- * gradient in `.grad` of every leaf that requires one, adding to what is already there (`+=`).
+ * gradient in `.grad` of every leaf that requires one, adding to what is already there (`+=`). The
+ * closures run with recording off, so a backward pass builds no graph of its own.
  *
  * Inside `noGrad(fn)` nothing is recorded: inference builds no graph and keeps no saved tensors alive.
  *
@@ -14,9 +15,10 @@
  * loss.backward();               // w.grad is d loss / d w
  * const out = noGrad(() => model.forward(src, tgt));   // no graph
  */
-import { describe } from '../check.js';
+import { checkShapeIs, describe } from '../check.js';
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { native } from '../native/binding.js';
+import { add } from '../ops/add.js';
 import { cpuData, Tensor } from '../tensor/tensor.js';
 
 /** How an op's output was made: its inputs and the map from the output's gradient to theirs. */
@@ -91,13 +93,6 @@ function topologicalOrder(root: Tensor): Tensor[] {
   return order;
 }
 
-/** a + b in a new tensor (gradients of one tensor from several consumers). */
-function sum2(a: Tensor, b: Tensor): Tensor {
-  const out = new Float32Array(a.size);
-  native().addForward(out, cpuData(a, 'gradient', 'float32'), cpuData(b, 'gradient', 'float32'), out.length);
-  return new Tensor(out, a.shape);
-}
-
 /** Backpropagates from `root` (see the module comment); `gradient` defaults to 1 for a one-element root. */
 export function backward(root: Tensor, gradient?: Tensor): void {
   if (!root.requiresGrad) {
@@ -113,13 +108,23 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     g = new Tensor(Float32Array.of(1), root.shape);
   } else {
     cpuData(gradient, 'gradient', 'float32');
-    if (gradient.size !== root.size || gradient.rank !== root.rank || gradient.shape.some((d, i) => d !== root.shape[i])) {
-      throw new ShapeError(`Expected a gradient of the output's shape [${root.shape.join(', ')}] but received [${gradient.shape.join(', ')}]`);
-    }
+    checkShapeIs(gradient.shape, root.shape, 'gradient', 'the output');
     g = gradient;
   }
   const order = topologicalOrder(root);
   const grads = new Map<Tensor, Tensor>([[root, g]]);
+  // The closures run with recording off: a backward pass builds no graph of its own.
+  const previous = enabled;
+  enabled = false;
+  try {
+    propagate(order, grads);
+  } finally {
+    enabled = previous;
+  }
+}
+
+/** Visits `order` from the output back, handing each tensor's summed gradient to its op's closure. */
+function propagate(order: Tensor[], grads: Map<Tensor, Tensor>): void {
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
     const gt = grads.get(t);
@@ -135,7 +140,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       const gu = gs[j];
       if (!u.requiresGrad || gu === null || gu === undefined) return;
       const prev = grads.get(u);
-      grads.set(u, prev === undefined ? gu : sum2(prev, gu));
+      grads.set(u, prev === undefined ? gu : add(prev, gu));
     });
   }
 }

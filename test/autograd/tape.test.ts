@@ -1,7 +1,8 @@
 // The tape itself: accumulation, shared inputs, noGrad, deep graphs, and the errors of backward().
 import { describe, expect, it } from 'vitest';
 
-import { InvalidArgumentError, isGradEnabled, noGrad, ops, ShapeError, tensor } from '../../lib/index.js';
+import { record } from '../../lib/autograd/tape.js';
+import { InvalidArgumentError, isGradEnabled, noGrad, ops, ShapeError, type Tensor, tensor } from '../../lib/index.js';
 import { param } from './gradcheck.js';
 
 describe('backward', () => {
@@ -44,6 +45,21 @@ describe('backward', () => {
     const x = param([2, 3], 1);
     x.mul(2).backward(tensor([1, 2, 3, 4, 5, 6], [2, 3]));
     expect(Array.from(x.grad!.toFloat32Array())).toEqual([2, 4, 6, 8, 10, 12]);
+  });
+
+  it('runs the closures with recording off, even when the output gradient itself requires grad', () => {
+    const x = param([2, 3], 2);
+    const g = param([2, 3], 3);
+    let inside: Tensor | null = null;
+    const y = record(x.detach().mul(2), [x], (gy) => {
+      inside = gy.mul(2); // an op inside a closure, on a gradient that requires grad
+      return [inside];
+    }, 'probe');
+    y.backward(g);
+    expect(inside!.gradFn).toBeNull();
+    expect(inside!.requiresGrad).toBe(false);
+    expect(Array.from(x.grad!.toFloat32Array())).toEqual(Array.from(g.toFloat32Array(), (v) => Math.fround(2 * v)));
+    expect(isGradEnabled()).toBe(true);
   });
 
   it('refuses what it cannot do, with typed errors', () => {
