@@ -19,6 +19,12 @@ export function describe(value: unknown): string {
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
+/** Names quoted and comma-separated for a message, the first `max` of them and a count of the rest. */
+export function quoteList(names: readonly string[], max = Infinity): string {
+  const shown = names.slice(0, max).map((n) => `'${n}'`).join(', ');
+  return names.length > max ? `${shown} and ${names.length - max} more` : shown;
+}
+
 export function fail(expected: string, name: string, value: unknown): never {
   throw new InvalidArgumentError(`Expected ${expected} for ${name} but received ${describe(value)}`);
 }
@@ -51,7 +57,7 @@ export function checkBoolean(value: unknown, name: string): boolean {
 
 export function checkOneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    fail(`one of ${allowed.map((a) => `'${a}'`).join(', ')}`, name, value);
+    fail(`one of ${quoteList(allowed)}`, name, value);
   }
   return value as T;
 }
@@ -63,7 +69,7 @@ export function checkOptions<T extends object>(value: unknown, name: string, kno
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       throw new InvalidArgumentError(
-        `Unknown option '${key}' in ${name}; known options are ${known.map((k) => `'${k}'`).join(', ')}`,
+        `Unknown option '${key}' in ${name}; known options are ${quoteList(known)}`,
       );
     }
   }

@@ -12,8 +12,8 @@
  *   forward(x: Tensor): Tensor { return x.mul(this.weight); }
  * }
  */
-import { checkBoolean, checkOptions, describe, formatShape } from '../check.js';
-import { InvalidArgumentError, ShapeError } from '../errors.js';
+import { checkBoolean, checkOptions, checkShapeIs, describe, quoteList } from '../check.js';
+import { InvalidArgumentError } from '../errors.js';
 import { cpuData, Tensor } from '../tensor/tensor.js';
 
 export interface LoadStateDictOptions {
@@ -41,9 +41,7 @@ export abstract class Module {
   protected replaceParameter(name: string, t: Tensor): void {
     const old = this.#parameters.get(name);
     if (old === undefined) throw new InvalidArgumentError(`No parameter '${name}' to replace`);
-    if (formatShape(old.shape) !== formatShape(t.shape)) {
-      throw new ShapeError(`Expected a tensor of shape ${formatShape(old.shape)} to replace '${name}' but received ${formatShape(t.shape)}`);
-    }
+    checkShapeIs(t.shape, old.shape, `the tensor replacing '${name}'`);
     this.#parameters.set(name, t);
   }
 
@@ -114,9 +112,7 @@ export abstract class Module {
       }
       if (!(t instanceof Tensor)) throw new InvalidArgumentError(`Expected a Tensor for state '${name}' but received ${describe(t)}`);
       if (t.dtype !== target.dtype) throw new InvalidArgumentError(`Expected a ${target.dtype} tensor for '${name}' but received ${t.dtype}`);
-      if (formatShape(t.shape) !== formatShape(target.shape)) {
-        throw new ShapeError(`Expected shape ${formatShape(target.shape)} for '${name}' but the state dict has ${formatShape(t.shape)}`);
-      }
+      checkShapeIs(t.shape, target.shape, `'${name}' in the state dict`);
       cpuData(t, name, 'float32');
       copies.push([target, t]);
     }
@@ -124,7 +120,7 @@ export abstract class Module {
       const given = new Set(entries.map(([n]) => n));
       const missing = [...own.keys()].filter((n) => !given.has(n));
       if (missing.length > 0) {
-        throw new InvalidArgumentError(`Missing from the state dict: ${missing.slice(0, 5).map((n) => `'${n}'`).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
+        throw new InvalidArgumentError(`Missing from the state dict: ${quoteList(missing, 5)}`);
       }
     }
     for (const [target, t] of copies) cpuData(target, 'target', 'float32').set(cpuData(t, 'source', 'float32'));

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { checkOneOf, checkOptions, describe } from '../check.js';
+import { checkOneOf, checkOptions, describe, quoteList } from '../check.js';
 import { FormatError, InvalidArgumentError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { decodeSafetensors, loadSafetensors, saveSafetensors } from '../io/safetensors.js';
@@ -186,20 +186,20 @@ export class Transformer extends Module {
     }
     const { tensors } = decodeSafetensors(bytes);
     const model = new Transformer(config);
-    const byTorchName = new Map<string, Tensor>();
-    for (const [name, t] of model.stateDict()) byTorchName.set(toPyTorchName(name), t);
-    const state = new Map<string, Tensor>();
-    for (const [torchName, t] of tensors) {
-      if (!byTorchName.has(torchName)) {
+    // PyTorch's name of each of our parameters and buffers.
+    const ourName = new Map([...model.stateDict().keys()].map((n) => [toPyTorchName(n), n]));
+    for (const torchName of tensors.keys()) {
+      if (!ourName.has(torchName)) {
         throw new FormatError(`${file} holds '${torchName}', which the tutorial's Seq2SeqTransformer with this config does not have`);
       }
-      state.set(torchName, torchName === POSITIONAL_BUFFER ? fromPyTorchPositional(t, model.config.maxLength, model.config.dModel) : t);
     }
-    const missing = [...byTorchName.keys()].filter((n) => !state.has(n));
-    if (missing.length > 0) throw new FormatError(`${file} lacks ${missing.slice(0, 5).map((n) => `'${n}'`).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
-    const ours = new Map<string, Tensor>();
-    for (const [name] of model.stateDict()) ours.set(name, state.get(toPyTorchName(name))!);
-    model.loadStateDict(ours);
+    const missing = [...ourName.keys()].filter((n) => !tensors.has(n));
+    if (missing.length > 0) throw new FormatError(`${file} lacks ${quoteList(missing, 5)}`);
+    const { maxLength, dModel } = model.config;
+    model.loadStateDict(new Map([...ourName].map(([torchName, name]) => {
+      const t = tensors.get(torchName)!;
+      return [name, torchName === POSITIONAL_BUFFER ? fromPyTorchPositional(t, maxLength, dModel) : t];
+    })));
     return model;
   }
 }
