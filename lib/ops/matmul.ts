@@ -107,30 +107,36 @@ function product(naive: boolean, a: Tensor, b: Tensor, opts: MatmulOptions | und
   const p = planMatmul(a, b, opts);
   const shape = Object.freeze([...p.batchShape, p.m, p.n]);
   const c = allocateOutput(p.batch * p.m * p.n, shape);
-  const fn = naive ? native().matmulForwardNaive : native().matmulForward;
-  if (p.batch > 0 && b.rank === 2 && !p.transA) {
-    // A batch of row blocks times one matrix is a single taller product: one GEMM packs b once.
-    fn(c, ad, bd, p.batch * p.m, p.k, p.n, false, p.transB, false, 1, null, null, null);
-  } else if (p.batch > 0) {
-    fn(c, ad, bd, p.m, p.k, p.n, p.transA, p.transB, false, p.batch, p.aOffsets, p.bOffsets, null);
+  const s = gemms(b, p);
+  if (p.batch > 0) {
+    (naive ? native().matmulForwardNaive : native().matmulForward)(
+      c, ad, bd, s.m, p.k, p.n, p.transA, p.transB, false, s.batch, s.aOffsets, s.bOffsets, null);
   }
   const out = new Tensor(c, shape);
   return record(out, [a, b], (g) => matmulGrads(naive, a, b, p, g), 'matmul');
 }
 
 /**
+ * How the native GEMM runs a plan: a batch of row blocks times one shared matrix b is a single taller
+ * product (b is packed once, and its gradient is one product over all the rows); otherwise one product
+ * per batch at the plan's offsets.
+ */
+function gemms(b: Tensor, p: MatmulPlan): { m: number; batch: number; aOffsets: Float64Array | null; bOffsets: Float64Array | null } {
+  if (b.rank === 2 && !p.transA) return { m: p.batch * p.m, batch: 1, aOffsets: null, bOffsets: null };
+  return { m: p.m, batch: p.batch, aOffsets: p.aOffsets, bOffsets: p.bOffsets };
+}
+
+/**
  * ∂L/∂a and ∂L/∂b of c = op(a)·op(b) given g = ∂L/∂c [...batch, M, N], by the native backward (which
- * sums a broadcast operand's gradient over the batches that shared it). A matrix b shared by a batch of
- * row blocks gets its gradient from one product over all the rows.
+ * sums a broadcast operand's gradient over the batches that shared it).
  */
 function matmulGrads(naive: boolean, a: Tensor, b: Tensor, p: MatmulPlan, g: Tensor): [Tensor | null, Tensor | null] {
   const da = a.requiresGrad ? allocate('float32', a.size, a.shape) : null;
   const db = b.requiresGrad ? allocate('float32', b.size, b.shape) : null;
   if (p.batch > 0) {
-    const fn = naive ? native().matmulBackwardNaive : native().matmulBackward;
-    const gd = cpuData(g, 'gradient', 'float32'), ad = cpuData(a, 'a', 'float32'), bd = cpuData(b, 'b', 'float32');
-    if (b.rank === 2 && !p.transA) fn(da, db, gd, ad, bd, p.batch * p.m, p.k, p.n, false, p.transB, 1, null, null);
-    else fn(da, db, gd, ad, bd, p.m, p.k, p.n, p.transA, p.transB, p.batch, p.aOffsets, p.bOffsets);
+    const s = gemms(b, p);
+    (naive ? native().matmulBackwardNaive : native().matmulBackward)(da, db, cpuData(g, 'gradient', 'float32'),
+      cpuData(a, 'a', 'float32'), cpuData(b, 'b', 'float32'), s.m, p.k, p.n, p.transA, p.transB, s.batch, s.aOffsets, s.bOffsets);
   }
   return [da && new Tensor(da, a.shape), db && new Tensor(db, b.shape)];
 }
