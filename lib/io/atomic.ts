@@ -10,7 +10,6 @@
  *
  * @example
  * await writeFileAtomic('checkpoint/model.safetensors', bytes);
- * writeFileAtomicSync('config.json', JSON.stringify(config));
  */
 import { randomBytes } from 'node:crypto';
 // The module object (not named imports), so that tests can inject a failure at a given step.
@@ -62,33 +61,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   await syncDirectory(dirname(path));
 }
 
-/** {@link writeFileAtomic}, blocking. */
-export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
-  check(path, data);
-  const temp = tempPathFor(path);
-  let created = false;
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(temp, 'wx');
-    created = true;
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(temp, path);
-  } catch (err) {
-    // Clean-up failures are swallowed: the original error is the one to report.
-    if (fd !== undefined) {
-      try { fs.closeSync(fd); } catch { /* see above */ }
-    }
-    if (created) {
-      try { fs.rmSync(temp, { force: true }); } catch { /* see above */ }
-    }
-    throw err;
-  }
-  syncDirectorySync(dirname(path));
-}
-
 async function syncDirectory(dir: string): Promise<void> {
   let handle: fs.promises.FileHandle | undefined;
   try {
@@ -98,17 +70,5 @@ async function syncDirectory(dir: string): Promise<void> {
     ignoreUnsupported(err);
   } finally {
     await handle?.close();
-  }
-}
-
-function syncDirectorySync(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch (err) {
-    ignoreUnsupported(err);
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }

@@ -1,5 +1,5 @@
-// lib/io/atomic.ts: writeFileAtomic / writeFileAtomicSync replace a file whole or not at all, and never
-// leave their temp file behind. Failures come from the file system itself (a missing directory, a
+// lib/io/atomic.ts: writeFileAtomic replaces a file whole or not at all, and never leaves its temp file
+// behind. Failures come from the file system itself (a missing directory, a
 // directory in the way) and, for the steps after the temp file exists, from a failure injected into
 // the fs module the writer uses.
 import fs from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { InvalidArgumentError } from '../../lib/index.js';
-import { writeFileAtomic, writeFileAtomicSync } from '../../lib/io/atomic.js';
+import { writeFileAtomic } from '../../lib/io/atomic.js';
 
 let dir: string;
 beforeEach(() => {
@@ -23,11 +23,8 @@ afterEach(() => {
 const injected = () => Object.assign(new Error('injected failure'), { code: 'EIO' });
 
 /** Makes the writer's `step` throw, after its temp file exists. */
-function injectFailure(sync: boolean, step: 'write' | 'fsync' | 'rename'): void {
-  if (sync) {
-    const method = ({ write: 'writeFileSync', fsync: 'fsyncSync', rename: 'renameSync' } as const)[step];
-    vi.spyOn(fs, method).mockImplementation(() => { throw injected(); });
-  } else if (step === 'rename') {
+function injectFailure(step: 'write' | 'fsync' | 'rename'): void {
+  if (step === 'rename') {
     vi.spyOn(fs.promises, 'rename').mockRejectedValue(injected());
   } else {
     // The async writer writes and syncs through the FileHandle that open() gives.
@@ -40,14 +37,9 @@ function injectFailure(sync: boolean, step: 'write' | 'fsync' | 'rename'): void 
   }
 }
 
-const variants = [
-  ['writeFileAtomic', (p: string, d: Uint8Array | string) => writeFileAtomic(p, d)],
-  ['writeFileAtomicSync', async (p: string, d: Uint8Array | string) => writeFileAtomicSync(p, d)],
-] as const;
+const write = writeFileAtomic;
 
-describe.each(variants)('%s', (name, write) => {
-  const sync = name === 'writeFileAtomicSync';
-
+describe('writeFileAtomic', () => {
   it('writes bytes and strings that read back exactly, leaving only the target in the directory', async () => {
     const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 37) & 0xff);
     await write(join(dir, 'a.bin'), bytes);
@@ -90,7 +82,7 @@ describe.each(variants)('%s', (name, write) => {
   it.each(['write', 'fsync', 'rename'] as const)('a failure at %s leaves the old file intact and no temp file', async (step) => {
     const target = join(dir, 'model.bin');
     writeFileSync(target, 'old content');
-    injectFailure(sync, step);
+    injectFailure(step);
     await expect(write(target, 'new content that must not appear')).rejects.toThrow('injected failure');
     vi.restoreAllMocks();
     expect(readFileSync(target, 'utf8')).toBe('old content');
@@ -103,9 +95,7 @@ describe.each(variants)('%s', (name, write) => {
     await expect(write(join(dir, 'f'), [1, 2] as never)).rejects.toThrow(/Expected a Uint8Array or a string for data/);
     expect(readdirSync(dir)).toEqual([]);
   });
-});
 
-describe('writeFileAtomic', () => {
   it('gives concurrent writers distinct temp files: the target ends whole, as one of them wrote it', async () => {
     const target = join(dir, 'race');
     const contents = Array.from({ length: 8 }, (_, i) => String(i).repeat(50_000));
