@@ -25,3 +25,8 @@ export {
   Transformer, type TransformerConfig,
 } from './nn/index.js';
 export type { ReduceOptions } from './ops/arith.js';
+export {
+  type BPETrainOptions, BPETokenizer, CharTokenizer, type CharTrainOptions, type DecodeOptions, type EncodeOptions, type Encoding,
+  SPECIAL_TOKENS, Tokenizer, type TrainOptions, type TrainProgress, type UnicodeForm, WordPieceTokenizer, type WordPieceTrainOptions,
+  WordTokenizer, type WordTrainOptions,
+} from './tokenizer/index.js';
