@@ -223,7 +223,7 @@ export function sequence(steps: readonly NormalizerStep[]): NormalizerStep {
 }
 
 export function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

@@ -18,6 +18,8 @@ export interface Piece {
 
 export interface PreTokenizerStep {
   readonly json: Record<string, unknown>;
+  /** The model sees each piece as UTF-8 byte characters (a ByteLevel step is in it). */
+  readonly byteLevel?: boolean;
   split(piece: Piece, out: Piece[]): void;
 }
 
@@ -107,6 +109,7 @@ const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}
 export function byteLevel(addPrefixSpace: boolean, useRegex: boolean, trimOffsets: boolean): PreTokenizerStep {
   return {
     json: { type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: trimOffsets, use_regex: useRegex },
+    byteLevel: true,
     split(p, out) {
       if (addPrefixSpace && !p.text.startsWith(' ')) p = { text: ` ${p.text}`, start: p.start, pad: p.pad + 1 };
       if (!useRegex) {
@@ -204,6 +207,7 @@ export function splitPattern(pattern: { String: string } | { Regex: string }, be
 export function sequence(steps: readonly PreTokenizerStep[]): PreTokenizerStep {
   return {
     json: { type: 'Sequence', pretokenizers: steps.map((s) => s.json) },
+    byteLevel: steps.some((s) => s.byteLevel),
     split(p, out) {
       let pieces = [p];
       for (const step of steps) {

@@ -92,7 +92,7 @@ export class Tokenizer {
   constructor(pipeline: Pipeline) {
     this.#pipeline = pipeline;
     this.#added = new AddedTokens(pipeline.addedTokens);
-    this.#byteLevel = pipeline.preTokenizer !== null && JSON.stringify(pipeline.preTokenizer.json).includes('"type":"ByteLevel"');
+    this.#byteLevel = pipeline.preTokenizer?.byteLevel ?? false;
     const model = pipeline.model;
     this.vocabSize = Math.max(model.vocab.size, ...pipeline.addedTokens.map((t) => t.id + 1));
     const find = (names: string[]) => {

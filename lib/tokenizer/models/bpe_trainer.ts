@@ -23,8 +23,8 @@ export interface BpeTrainerOptions {
   initialAlphabet?: readonly string[];
   /** Keep only this many of the most frequent characters (plus `initialAlphabet`); the rest are unknown. */
   limitAlphabet?: number;
+  /** Marks pieces after a word's first ("##" for WordPiece). */
   continuingSubwordPrefix?: string | null;
-  endOfWordSuffix?: string | null;
   onProgress?: (p: TrainProgress) => void;
 }
 
@@ -38,7 +38,6 @@ const byCodePoint = (a: string, b: string): number => a.codePointAt(0)! - b.code
 
 export function trainBpe(words: ReadonlyMap<string, number>, o: BpeTrainerOptions): BpeTrainResult {
   const prefix = o.continuingSubwordPrefix ?? '';
-  const suffix = o.endOfWordSuffix ?? '';
   const tokens: string[] = [];
   const ids = new Map<string, number>();
   const add = (t: string): number => {
@@ -59,10 +58,9 @@ export function trainBpe(words: ReadonlyMap<string, number>, o: BpeTrainerOption
   const syms: number[][] = [];
   for (const [word, count] of words) {
     const s: number[] = [];
-    const chars = Array.from(word);
-    chars.forEach((ch, i) => {
+    Array.from(word).forEach((ch, i) => {
       if (!alphabet.has(ch)) return;
-      s.push(add((i > 0 ? prefix : '') + ch + (i === chars.length - 1 ? suffix : '')));
+      s.push(add((i > 0 ? prefix : '') + ch));
     });
     syms.push(s);
     counts.push(count);
