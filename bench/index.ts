@@ -1,4 +1,4 @@
-// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer]: every bench table, or the named ones. Figures move
+// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer|tokenizer]: every bench table, or the named ones. Figures move
 // ±30% between runs on a shared machine: read the ratios within one run.
 import { backend } from '../lib/index.js';
 import { benchAttention } from './ops/attention.js';
@@ -6,6 +6,7 @@ import { benchElementwise } from './ops/elementwise.js';
 import { benchMatmul } from './ops/matmul.js';
 import { benchTransformer } from './nn/transformer.js';
 import { benchRows } from './ops/rows.js';
+import { benchTokenizer } from './tokenizer/tokenizer.js';
 import { measurePeaks, printPeaks } from './peak.js';
 
 const only = process.argv.slice(2);
@@ -19,3 +20,4 @@ if (want('attention')) await benchAttention();
 if (want('elementwise')) await benchElementwise();
 if (want('rows')) await benchRows();
 if (want('transformer')) await benchTransformer();
+if (want('tokenizer')) await benchTokenizer();
