@@ -3,7 +3,7 @@
  * are found in the raw text before normalisation and stand as one id each; the text between them goes
  * through the normalizer, pre-tokenizer and model. Longest match first.
  */
-import { escapeRegExp } from './normalizer.js';
+import { escapeRegExp } from './regex.js';
 
 export interface AddedToken {
   readonly id: number;
@@ -38,7 +38,7 @@ export interface Segment {
 }
 
 const WORD_CHAR = /[\p{L}\p{N}_]/u;
-const SPACE = /\s/u;
+const SPACE = /\p{White_Space}/u;
 
 export class AddedTokens {
   readonly tokens: readonly AddedToken[];

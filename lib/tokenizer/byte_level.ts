@@ -16,7 +16,8 @@ const CHAR_TO_BYTE = new Map<number, number>();
 }
 
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a byte order mark in the text is text, and decoding keeps it.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /** The 256 byte characters, in byte order: a byte-level vocabulary starts with all of them. */
 export const BYTE_ALPHABET: readonly string[] = BYTE_TO_CHAR;

@@ -3,7 +3,7 @@
  * of token strings to a new list; the result is their concatenation.
  */
 import { fromByteChars } from './byte_level.js';
-import { compileRegex, escapeRegExp } from './normalizer.js';
+import { compileRegex, escapeRegExp } from './regex.js';
 import type { PrependScheme } from './pre_tokenizer.js';
 
 export interface DecoderStep {
@@ -85,7 +85,7 @@ const BYTE_TOKEN = /^<0x([0-9A-F]{2})>$/;
 
 /** Runs of `<0xXX>` tokens back to the text their bytes spell (U+FFFD for each byte of an invalid run). */
 export function byteFallback(): DecoderStep {
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   return {
     json: { type: 'ByteFallback' },
     decode(tokens) {

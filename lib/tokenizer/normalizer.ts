@@ -4,7 +4,7 @@
  * text: `apply` on a plain string (the fast path of `encode`) and `applyAligned`, which also keeps, for each
  * UTF-16 unit of the result, the span of the original text it came from (for `encode(…, { offsets })`).
  */
-import { InvalidArgumentError } from '../errors.js';
+import { compileRegex, escapeRegExp } from './regex.js';
 
 /** Text plus, for each of its UTF-16 units, the span [starts[i], ends[i]) of the original it came from. */
 export interface Aligned {
@@ -35,7 +35,7 @@ export interface NormalizerStep {
  * marks) that can compose onto it. Hangul L+V+T and "ｶﾞ" compose across what Unicode calls starters.
  */
 const UNIT = /[\s\S][\p{M}\u1160-\u11ff\uff9e\uff9f]*/gu;
-const CHUNK = /\s+|\S+/gu;
+const CHUNK = /\p{White_Space}+|\P{White_Space}+/gu;
 
 /**
  * A step that works unit by unit (NFKC, lowercase, …). Its output for each unit maps to the unit's span.
@@ -127,8 +127,9 @@ export function stripAccents(): NormalizerStep {
   return unitStep({ type: 'StripAccents' }, (s) => s.replace(NONSPACING_MARK, ''));
 }
 
-const CONTROL = /[\0\ufffd]|(?![\t\n\r])[\p{Cc}\p{Cf}\p{Cn}\p{Co}]/gu;
-const WHITESPACE = /[\t\n\r\p{White_Space}]/gu;
+// BERT's "control" (Rust's is_other): Cc, Cf and Co, not unassigned code points, which it keeps.
+const CONTROL = /[\0\ufffd]|(?![\t\n\r])[\p{Cc}\p{Cf}\p{Co}]/gu;
+const WHITESPACE = /\p{White_Space}/gu;
 
 function isChinese(cp: number): boolean {
   return (
@@ -197,13 +198,15 @@ export function replace(pattern: { String: string } | { Regex: string }, content
   };
 }
 
-/** Removes leading and/or trailing whitespace. */
+const SPACE = /\p{White_Space}/u;
+
+/** Removes leading and/or trailing whitespace (Unicode's White_Space, as Rust's `char::is_whitespace`). */
 export function strip(left: boolean, right: boolean): NormalizerStep {
   const bounds = (s: string): [number, number] => {
     let a = 0;
     let b = s.length;
-    if (left) while (a < b && /\s/u.test(s[a]!)) a++;
-    if (right) while (b > a && /\s/u.test(s[b - 1]!)) b--;
+    if (left) while (a < b && SPACE.test(s[a]!)) a++;
+    if (right) while (b > a && SPACE.test(s[b - 1]!)) b--;
     return [a, b];
   };
   return {
@@ -220,21 +223,4 @@ export function sequence(steps: readonly NormalizerStep[]): NormalizerStep {
     apply: (s) => steps.reduce((t, step) => step.apply(t), s),
     applyAligned: (a) => steps.reduce((t, step) => step.applyAligned(t), a),
   };
-}
-
-export function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/**
- * A tokenizer.json regular expression (written for Oniguruma) as a JavaScript one with the `u` flag. The
- * patterns these files use (GPT-2's, Llama 3's, …) mean the same in both; one that JavaScript cannot
- * compile is reported with the component that holds it.
- */
-export function compileRegex(source: string, where: string): RegExp {
-  try {
-    return new RegExp(source, 'gu');
-  } catch (e) {
-    throw new InvalidArgumentError(`${where}: the regular expression ${JSON.stringify(source)} is not supported here (${(e as Error).message})`, { cause: e });
-  }
 }

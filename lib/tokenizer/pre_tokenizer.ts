@@ -3,7 +3,7 @@
  * tokens, as Hugging Face's `pre_tokenizer` components (each step's `json` is its tokenizer.json form).
  * Merges never cross a piece boundary, and the model's cache is keyed by piece.
  */
-import { compileRegex, escapeRegExp } from './normalizer.js';
+import { compileRegex, escapeRegExp } from './regex.js';
 
 /**
  * A piece: its text, and where it starts in the normalised text. The first `pad` units of `text` were
@@ -99,8 +99,11 @@ function splitOn(p: Piece, re: RegExp, behavior: SplitBehavior, invert: boolean,
   }
 }
 
-/** GPT-2's pattern: contractions, letters, numbers, other symbols, each with at most one leading space. */
-const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+/**
+ * GPT-2's pattern: contractions, letters, numbers, other symbols, each with at most one leading space.
+ * Its `\s` is Oniguruma's (see regex.ts), so U+0085 is whitespace and U+FEFF is not, as in the Rust library.
+ */
+const GPT2_PATTERN = compileRegex("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", 'ByteLevel');
 
 /**
  * Byte level (GPT-2, RoBERTa): optionally a space before each piece that has none, then GPT-2's pattern.
@@ -123,7 +126,7 @@ export function byteLevel(addPrefixSpace: boolean, useRegex: boolean, trimOffset
 
 /** What BERT calls punctuation: ASCII symbols and punctuation, and Unicode's P* categories. */
 const BERT_PUNCTUATION = '[!-/:-@\\[-`{-~\\p{P}]';
-const WHITESPACE = '[\\t\\n\\r\\p{White_Space}]';
+const WHITESPACE = '\\p{White_Space}';
 
 /** BERT: split on whitespace (dropped) and put every punctuation character in a piece of its own. */
 export function bertPreTokenizer(): PreTokenizerStep {
@@ -141,7 +144,7 @@ export function bertPreTokenizer(): PreTokenizerStep {
 
 /** Hugging Face's `Whitespace`: runs of word characters, and runs of other non-space characters. */
 export function whitespace(): PreTokenizerStep {
-  const re = /[\p{L}\p{M}\p{Nd}\p{Pc}]+|[^\p{L}\p{M}\p{Nd}\p{Pc}\t\n\r\p{White_Space}]+/gu;
+  const re = compileRegex('\\w+|[^\\w\\s]+', 'Whitespace');
   return { json: { type: 'Whitespace' }, split: (p, out) => splitOn(p, re, 'Removed', true, out) };
 }
 
