@@ -20,15 +20,21 @@ export interface PreTokenizerStep {
   readonly json: Record<string, unknown>;
   /** The model sees each piece as UTF-8 byte characters (a ByteLevel step is in it). */
   readonly byteLevel?: boolean;
-  split(piece: Piece, out: Piece[]): void;
+  /** Calls `emit` with each piece of `piece`, in order (a callback, so a long text's pieces are never all held). */
+  split(piece: Piece, emit: (p: Piece) => void): void;
 }
 
-/** The pieces of normalised text: all of it as one piece when there is no pre-tokenizer. */
-export function preTokenize(step: PreTokenizerStep | null, text: string): Piece[] {
+/** Calls `emit` with each piece of normalised text: all of it as one piece when there is no pre-tokenizer. */
+export function forEachPiece(step: PreTokenizerStep | null, text: string, emit: (p: Piece) => void): void {
   const all: Piece = { text, start: 0, pad: 0 };
-  if (!step) return text ? [all] : [];
+  if (step) step.split(all, emit);
+  else if (text) emit(all);
+}
+
+/** The pieces of normalised text, as an array. */
+export function preTokenize(step: PreTokenizerStep | null, text: string): Piece[] {
   const out: Piece[] = [];
-  step.split(all, out);
+  forEachPiece(step, text, (p) => out.push(p));
   return out;
 }
 
@@ -48,7 +54,7 @@ export const SPLIT_BEHAVIORS: readonly SplitBehavior[] = ['Removed', 'Isolated',
  * Cuts a piece at the matches of `re` (global), keeping or merging them as `behavior` says; with
  * `invert`, the text between matches is what is split on. Empty pieces are dropped.
  */
-function splitOn(p: Piece, re: RegExp, behavior: SplitBehavior, invert: boolean, out: Piece[]): void {
+function splitOn(p: Piece, re: RegExp, behavior: SplitBehavior, invert: boolean, out: (p: Piece) => void): void {
   // Alternate gap/match boundaries: [gapStart, matchStart, matchEnd, …].
   const cuts: Array<[number, number]> = [];
   for (const m of p.text.matchAll(re)) if (m[0].length) cuts.push([m.index, m.index + m[0].length]);
@@ -63,7 +69,7 @@ function splitOn(p: Piece, re: RegExp, behavior: SplitBehavior, invert: boolean,
 
   let open = -1; // start of a piece being merged
   const emit = (a: number, b: number): void => {
-    if (b > a) out.push(sub(p, a, b));
+    if (b > a) out(sub(p, a, b));
   };
   for (let i = 0; i < ranges.length; i++) {
     const [a, b, delimiter] = ranges[i]!;
@@ -116,10 +122,12 @@ export function byteLevel(addPrefixSpace: boolean, useRegex: boolean, trimOffset
     split(p, out) {
       if (addPrefixSpace && !p.text.startsWith(' ')) p = { text: ` ${p.text}`, start: p.start, pad: p.pad + 1 };
       if (!useRegex) {
-        out.push(p);
+        out(p);
         return;
       }
-      for (const m of p.text.matchAll(GPT2_PATTERN)) out.push(sub(p, m.index, m.index + m[0].length));
+      const re = GPT2_PATTERN;
+      re.lastIndex = 0;
+      for (let m = re.exec(p.text); m; m = re.exec(p.text)) out(sub(p, m.index, re.lastIndex));
     },
   };
 }
@@ -135,9 +143,7 @@ export function bertPreTokenizer(): PreTokenizerStep {
   return {
     json: { type: 'BertPreTokenizer' },
     split(p, out) {
-      const words: Piece[] = [];
-      splitOn(p, spaces, 'Removed', false, words);
-      for (const w of words) splitOn(w, punct, 'Isolated', false, out);
+      splitOn(p, spaces, 'Removed', false, (w) => splitOn(w, punct, 'Isolated', false, out));
     },
   };
 }
@@ -174,7 +180,7 @@ export function metaspace(replacement: string, prependScheme: PrependScheme, spl
       }
       const q = { text, start: p.start, pad };
       if (split) splitOn(q, re, 'MergedWithNext', false, out);
-      else out.push(q);
+      else out(q);
     },
   };
 }
@@ -212,13 +218,8 @@ export function sequence(steps: readonly PreTokenizerStep[]): PreTokenizerStep {
     json: { type: 'Sequence', pretokenizers: steps.map((s) => s.json) },
     byteLevel: steps.some((s) => s.byteLevel),
     split(p, out) {
-      let pieces = [p];
-      for (const step of steps) {
-        const next: Piece[] = [];
-        for (const q of pieces) step.split(q, next);
-        pieces = next;
-      }
-      out.push(...pieces);
+      const run = (k: number, q: Piece): void => (k === steps.length ? out(q) : steps[k]!.split(q, (r) => run(k + 1, r)));
+      run(0, p);
     },
   };
 }

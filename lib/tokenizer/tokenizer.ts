@@ -22,7 +22,7 @@ import { parseTokenizerJson } from './huggingface.js';
 import type { Model } from './models/model.js';
 import { aligned, type NormalizerStep, spanOf } from './normalizer.js';
 import type { PostProcessor } from './post_processor.js';
-import { positionIn, preTokenize, type PreTokenizerStep } from './pre_tokenizer.js';
+import { forEachPiece, positionIn, preTokenize, type PreTokenizerStep } from './pre_tokenizer.js';
 
 /** The components of a tokenizer, as tokenizer.json lists them. */
 export interface Pipeline {
@@ -214,7 +214,7 @@ export class Tokenizer {
   }
 
   #encodeIds(text: string, addSpecial: boolean): number[] {
-    const { normalizer, postProcessor, model } = this.#pipeline;
+    const { normalizer, postProcessor } = this.#pipeline;
     const ids: number[] = [];
     if (addSpecial && postProcessor) ids.push(...postProcessor.before);
     for (const seg of this.#added.split(text)) {
@@ -223,23 +223,30 @@ export class Tokenizer {
         continue;
       }
       const raw = text.slice(seg.from, seg.to);
-      for (const piece of preTokenize(this.#pipeline.preTokenizer, normalizer ? normalizer.apply(raw) : raw)) {
-        const key = piece.text;
-        const cached = model.cacheable ? this.#cache.get(key) : undefined;
-        if (cached) {
-          for (const id of cached) ids.push(id);
-          continue;
-        }
-        const from = ids.length;
-        model.tokenize(this.#byteLevel ? toByteChars(key) : key, ids);
-        if (model.cacheable && key.length <= CACHE_PIECE_LENGTH) {
-          if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
-          this.#cache.set(key, ids.slice(from));
-        }
-      }
+      forEachPiece(this.#pipeline.preTokenizer, normalizer ? normalizer.apply(raw) : raw, (piece) => this.#tokenizePiece(piece.text, ids));
     }
     if (addSpecial && postProcessor) ids.push(...postProcessor.after);
     return ids;
+  }
+
+  /** Appends the ids of one piece, through the cache where the model benefits from one. */
+  #tokenizePiece(piece: string, ids: number[]): void {
+    const model = this.#pipeline.model;
+    if (!model.cacheable) {
+      model.tokenize(this.#byteLevel ? toByteChars(piece) : piece, ids);
+      return;
+    }
+    const cached = this.#cache.get(piece);
+    if (cached) {
+      for (const id of cached) ids.push(id);
+      return;
+    }
+    const from = ids.length;
+    model.tokenize(this.#byteLevel ? toByteChars(piece) : piece, ids);
+    if (piece.length <= CACHE_PIECE_LENGTH) {
+      if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
+      this.#cache.set(piece, ids.slice(from));
+    }
   }
 
   #encodeWithOffsets(text: string, addSpecial: boolean): Encoding {
