@@ -5,6 +5,7 @@
  * Anything else is a FormatError that names the component and lists what is supported. `truncation` and
  * `padding` are batching settings of the Python library and are ignored.
  */
+import { describe } from '../check.js';
 import { FormatError } from '../errors.js';
 import type { AddedToken } from './added_tokens.js';
 import * as dec from './decoder.js';
@@ -20,19 +21,23 @@ import { Vocab } from './vocab.js';
 
 type Json = Record<string, unknown>;
 
+function bad(expected: string, where: string, value: unknown): never {
+  throw new FormatError(`Expected ${expected} for ${where} in tokenizer.json but received ${describe(value)}`);
+}
+
 function object(v: unknown, where: string): Json {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new FormatError(`${where}: expected an object`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) bad('an object', where, v);
   return v as Json;
 }
 
 function array(v: unknown, where: string): unknown[] {
-  if (!Array.isArray(v)) throw new FormatError(`${where}: expected an array`);
+  if (!Array.isArray(v)) bad('an array', where, v);
   return v;
 }
 
 function string(v: unknown, where: string, fallback?: string): string {
   if (v === undefined && fallback !== undefined) return fallback;
-  if (typeof v !== 'string') throw new FormatError(`${where}: expected a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') bad('a string', where, v);
   return v;
 }
 
@@ -42,21 +47,19 @@ function optionalString(v: unknown, where: string): string | null {
 
 function boolean(v: unknown, where: string, fallback: boolean): boolean {
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new FormatError(`${where}: expected true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') bad('true or false', where, v);
   return v;
 }
 
 function integer(v: unknown, where: string, fallback?: number): number {
   if (v === undefined && fallback !== undefined) return fallback;
-  if (!Number.isInteger(v) || (v as number) < 0) throw new FormatError(`${where}: expected an integer ≥ 0, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(v) || (v as number) < 0) bad('an integer ≥ 0', where, v);
   return v as number;
 }
 
 function typeOf(j: Json, where: string, supported: readonly string[]): string {
   const type = string(j.type, `${where}.type`);
-  if (!supported.includes(type)) {
-    throw new FormatError(`${where}: type "${type}" is not supported; supported: ${supported.join(', ')}`);
-  }
+  if (!supported.includes(type)) bad(`one of the supported types (${supported.join(', ')})`, `${where}.type`, type);
   return type;
 }
 
@@ -64,12 +67,12 @@ function pattern(v: unknown, where: string): { String: string } | { Regex: strin
   const p = object(v, where);
   if (typeof p.String === 'string') return { String: p.String };
   if (typeof p.Regex === 'string') return { Regex: p.Regex };
-  throw new FormatError(`${where}: expected { "String": … } or { "Regex": … }`);
+  bad('{ "String": … } or { "Regex": … }', where, v);
 }
 
 function behavior(v: unknown, where: string): pre.SplitBehavior {
   const b = string(v, where, 'Isolated');
-  if (!(pre.SPLIT_BEHAVIORS as readonly string[]).includes(b)) throw new FormatError(`${where}: "${b}" is not one of ${pre.SPLIT_BEHAVIORS.join(', ')}`);
+  if (!(pre.SPLIT_BEHAVIORS as readonly string[]).includes(b)) bad(`one of ${pre.SPLIT_BEHAVIORS.join(', ')}`, where, b);
   return b as pre.SplitBehavior;
 }
 
@@ -77,7 +80,7 @@ function behavior(v: unknown, where: string): pre.SplitBehavior {
 function prependScheme(j: Json, where: string): pre.PrependScheme {
   if (j.prepend_scheme === undefined) return boolean(j.add_prefix_space, `${where}.add_prefix_space`, true) ? 'always' : 'never';
   const s = string(j.prepend_scheme, `${where}.prepend_scheme`);
-  if (s !== 'always' && s !== 'first' && s !== 'never') throw new FormatError(`${where}.prepend_scheme: "${s}" is not one of always, first, never`);
+  if (s !== 'always' && s !== 'first' && s !== 'never') bad('one of always, first, never', `${where}.prepend_scheme`, s);
   return s;
 }
 
@@ -98,12 +101,12 @@ function parseModel(v: unknown): Model {
   }
   if (type === 'WordLevel') return new WordLevelModel(vocab, unk);
   if (j.dropout !== undefined && j.dropout !== null && j.dropout !== 0) {
-    throw new FormatError(`${where}.dropout: BPE dropout (${JSON.stringify(j.dropout)}) is a training-time feature and is not supported`);
+    bad('null or 0 (BPE dropout is a training-time feature and is not supported)', `${where}.dropout`, j.dropout);
   }
   const merges = array(j.merges, `${where}.merges`).map((m, i): [string, string] => {
     const parts = typeof m === 'string' ? m.split(' ') : m;
     if (!Array.isArray(parts) || parts.length !== 2 || typeof parts[0] !== 'string' || typeof parts[1] !== 'string') {
-      throw new FormatError(`${where}.merges[${i}]: expected "a b" or ["a", "b"], got ${JSON.stringify(m)}`);
+      bad('"a b" or ["a", "b"]', `${where}.merges[${i}]`, m);
     }
     return [parts[0], parts[1]];
   });
@@ -123,7 +126,7 @@ function parseAddedTokens(v: unknown): AddedToken[] {
     const where = `added_tokens[${i}]`;
     const j = object(t, where);
     const content = string(j.content, `${where}.content`);
-    if (!content) throw new FormatError(`${where}.content: an added token cannot be empty`);
+    if (!content) bad('a non-empty string', `${where}.content`, content);
     return {
       id: integer(j.id, `${where}.id`), content, special: boolean(j.special, `${where}.special`, false),
       singleWord: boolean(j.single_word, `${where}.single_word`, false), lstrip: boolean(j.lstrip, `${where}.lstrip`, false),
@@ -218,11 +221,11 @@ function parsePostProcessor(v: unknown, where: string): PostProcessor {
         }
         const name = string(object(it.SpecialToken, `${at}.SpecialToken`).id, `${at}.SpecialToken.id`);
         const entry = specials[name];
-        if (entry === undefined) throw new FormatError(`${at}: special token "${name}" is not in ${where}.special_tokens`);
+        if (entry === undefined) bad(`a token of ${where}.special_tokens`, `${at}.SpecialToken.id`, name);
         const ids = array(object(entry, `${where}.special_tokens.${name}`).ids, `${where}.special_tokens.${name}.ids`);
         (seen ? after : before).push(...ids.map((id, k) => integer(id, `${where}.special_tokens.${name}.ids[${k}]`)));
       });
-      if (!seen) throw new FormatError(`${where}.single: the template has no { "Sequence": { "id": "A" } }`);
+      if (!seen) bad('a template with { "Sequence": { "id": "A" } }', `${where}.single`, j.single);
       return { json: j, before, after };
     }
     case 'BertProcessing':

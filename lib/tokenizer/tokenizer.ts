@@ -298,10 +298,10 @@ function parseText(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new FormatError(`${what}: not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new FormatError(`Expected JSON in ${what} but it does not parse: ${(e as Error).message}`, { cause: e });
   }
 }
 
 function kindName(p: Pipeline): string {
-  return KINDS.find((k) => k.accepts(p))?.name ?? (p.model.json().type as string);
+  return KINDS.find((k) => k.accepts(p))?.name ?? p.model.constructor.name;
 }

@@ -1,4 +1,5 @@
 /** A vocabulary: token ↔ id, ids dense from 0. */
+import { describe } from '../check.js';
 import { FormatError } from '../errors.js';
 
 export class Vocab {
@@ -13,7 +14,7 @@ export class Vocab {
   static fromList(tokens: readonly string[]): Vocab {
     const ids = new Map<string, number>();
     tokens.forEach((t, i) => {
-      if (ids.has(t)) throw new FormatError(`vocabulary: token ${JSON.stringify(t)} appears twice (ids ${ids.get(t)} and ${i})`);
+      if (ids.has(t)) throw new FormatError(`Expected each token once in the vocabulary but received ${JSON.stringify(t)} twice (ids ${ids.get(t)} and ${i})`);
       ids.set(t, i);
     });
     return new Vocab(tokens, ids);
@@ -21,14 +22,14 @@ export class Vocab {
 
   /** tokenizer.json's `{ token: id }`; the ids must be 0…n-1, each once. */
   static fromObject(obj: unknown, where: string): Vocab {
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new FormatError(`${where}: expected an object of token → id`);
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new FormatError(`Expected an object of token → id for ${where} but received ${describe(obj)}`);
     const entries = Object.entries(obj);
     const tokens: string[] = new Array(entries.length);
     for (const [token, id] of entries) {
       if (!Number.isInteger(id) || id < 0 || id >= entries.length) {
-        throw new FormatError(`${where}: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}; ids must be 0…${entries.length - 1}`);
+        throw new FormatError(`Expected ids 0…${entries.length - 1} for ${where} but received ${JSON.stringify(id)} for token ${JSON.stringify(token)}`);
       }
-      if (tokens[id] !== undefined) throw new FormatError(`${where}: id ${id} is given to both ${JSON.stringify(tokens[id])} and ${JSON.stringify(token)}`);
+      if (tokens[id] !== undefined) throw new FormatError(`Expected each id once in ${where} but received ${id} for both ${JSON.stringify(tokens[id])} and ${JSON.stringify(token)}`);
       tokens[id] = token;
     }
     return Vocab.fromList(tokens);

@@ -41,7 +41,7 @@ export class BpeModel implements Model {
   private readonly merges: ReadonlyArray<readonly [string, string]>;
 
   constructor(readonly vocab: Vocab, merges: ReadonlyArray<readonly [string, string]>, o: BpeModelOptions = {}) {
-    if (vocab.size >= SHIFT) throw new FormatError(`BPE: ${vocab.size} tokens; at most ${SHIFT - 1} are supported`);
+    if (vocab.size >= SHIFT) throw new FormatError(`Expected at most ${SHIFT - 1} tokens in a BPE vocabulary but received ${vocab.size}`);
     this.unkToken = o.unkToken ?? null;
     this.continuingSubwordPrefix = o.continuingSubwordPrefix ?? null;
     this.endOfWordSuffix = o.endOfWordSuffix ?? null;
@@ -55,7 +55,9 @@ export class BpeModel implements Model {
       const right = vocab.id(b);
       const merged = vocab.id(a + b.slice(prefixLength));
       const missing = left === undefined ? a : right === undefined ? b : merged === undefined ? a + b.slice(prefixLength) : null;
-      if (missing !== null) throw new FormatError(`BPE merge ${rank} (${JSON.stringify(a)} ${JSON.stringify(b)}): ${JSON.stringify(missing)} is not in the vocabulary`);
+      if (missing !== null) {
+        throw new FormatError(`Expected the tokens of BPE merge ${rank} (${JSON.stringify(a)} ${JSON.stringify(b)}) in the vocabulary but ${JSON.stringify(missing)} is not`);
+      }
       const key = left! * SHIFT + right!;
       if (!this.ranks.has(key)) this.ranks.set(key, rank * SHIFT + merged!);
     });
