@@ -55,7 +55,7 @@ export const SPLIT_BEHAVIORS: readonly SplitBehavior[] = ['Removed', 'Isolated',
  * `invert`, the text between matches is what is split on. Empty pieces are dropped.
  */
 function splitOn(p: Piece, re: RegExp, behavior: SplitBehavior, invert: boolean, out: (p: Piece) => void): void {
-  // Alternate gap/match boundaries: [gapStart, matchStart, matchEnd, …].
+  // The matches, then the ranges between and of them, each marked as delimiter or not.
   const cuts: Array<[number, number]> = [];
   for (const m of p.text.matchAll(re)) if (m[0].length) cuts.push([m.index, m.index + m[0].length]);
   const ranges: Array<[number, number, boolean]> = []; // [from, to, isDelimiter]
@@ -125,9 +125,15 @@ export function byteLevel(addPrefixSpace: boolean, useRegex: boolean, trimOffset
         out(p);
         return;
       }
+      // exec on the shared pattern, its position kept here: `out` may run another byte-level split.
       const re = GPT2_PATTERN;
-      re.lastIndex = 0;
-      for (let m = re.exec(p.text); m; m = re.exec(p.text)) out(sub(p, m.index, re.lastIndex));
+      for (let at = 0; ; ) {
+        re.lastIndex = at;
+        const m = re.exec(p.text);
+        if (!m) break;
+        at = re.lastIndex;
+        out(sub(p, m.index, at));
+      }
     },
   };
 }

@@ -68,3 +68,11 @@ describe('presets', () => {
     expect([0, 1, 2, 3].map((i) => pre.positionIn(p!, i))).toEqual([0, 0, 1, 2]);
   });
 });
+
+describe('nesting', () => {
+  it('a byte-level step inside a sequence with another byte-level step splits each piece fully', () => {
+    const seq = pre.sequence([pre.byteLevel(false, true, false), pre.byteLevel(false, true, false)]);
+    expect(texts(seq, 'ab cd ef')).toEqual(['ab', ' cd', ' ef']);
+    expect(seq.byteLevel).toBe(true);
+  });
+});
