@@ -22,7 +22,7 @@ export class CharTokenizer extends Tokenizer {
    *
    * @example
    * const tok = CharTokenizer.train(['hello world']);
-   * tok.encode('hold', { addSpecial: false }).length; // 4
+   * tok.encode('hold').length; // 4
    */
   static train(texts: Iterable<string>, options?: CharTrainOptions): CharTokenizer {
     const o = checkTrainOptions(options, 'CharTokenizer.train', { vocabSize: 2 ** 21 - 1, minFrequency: 1 });

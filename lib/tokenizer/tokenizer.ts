@@ -6,7 +6,7 @@
  *
  * @example
  * const tok = BPETokenizer.train(lines, { vocabSize: 8000 });
- * const ids = tok.encode('In the beginning'); // [1, …, 2]: <bos> … <eos>
+ * const ids = tok.encode('In the beginning', { addSpecial: true }); // [1, …, 2]: <bos> … <eos>
  * tok.decode(ids); // 'In the beginning'
  * await tok.save('tokenizer.json');
  */
@@ -35,7 +35,7 @@ export interface Pipeline {
 }
 
 export interface EncodeOptions {
-  /** Add the special tokens around the text (`<bos>` … `<eos>`; BERT's `[CLS]` … `[SEP]`). Default true, as in Hugging Face. */
+  /** Add the special tokens around the text (`<bos>` … `<eos>`; BERT's `[CLS]` … `[SEP]`). Default false: only when asked. */
   addSpecial?: boolean;
   /** Return an {@link Encoding} with each token's string and its span in the input. Default false. */
   offsets?: boolean;
@@ -287,7 +287,7 @@ export class Tokenizer {
 
 function checkEncodeOptions(options: unknown): { addSpecial: boolean; offsets: boolean } {
   const o = checkOptions<EncodeOptions>(options, 'encode options', ['addSpecial', 'offsets']);
-  const addSpecial = o.addSpecial ?? true;
+  const addSpecial = o.addSpecial ?? false;
   const offsets = o.offsets ?? false;
   if (typeof addSpecial !== 'boolean') fail('a boolean', 'options.addSpecial', addSpecial);
   if (typeof offsets !== 'boolean') fail('a boolean', 'options.offsets', offsets);

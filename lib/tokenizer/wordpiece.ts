@@ -31,7 +31,7 @@ export class WordPieceTokenizer extends Tokenizer {
    *
    * @example
    * const tok = WordPieceTokenizer.train(lines, { vocabSize: 8000, lowercase: true });
-   * tok.encode('unaffable', { offsets: true }).tokens; // e.g. ['<bos>', 'un', '##aff', '##able', '<eos>']
+   * tok.encode('unaffable', { offsets: true }).tokens; // e.g. ['un', '##aff', '##able']
    */
   static train(texts: Iterable<string>, options?: WordPieceTrainOptions): WordPieceTokenizer {
     const name = 'WordPieceTokenizer.train';

@@ -357,18 +357,18 @@ describe('BERT-base-uncased tokenizer.json (WordPiece)', () => {
     expect(vocab).toContain('##[');
     expect(vocab).toContain('##ing');
     expect(ours.vocabSize).toBe(30522);
-    expect(ours.encode('Hello, world!')).toEqual([101, 7592, 1010, 2088, 999, 102]);
+    expect(ours.encode('Hello, world!', { addSpecial: true })).toEqual([101, 7592, 1010, 2088, 999, 102]);
   });
 
   it(`ids equal @huggingface/tokenizers' with [CLS] … [SEP]: ${COUNT}`, () => {
     const rewritten = ALL.filter((s) => forJsReference(s) !== s);
     console.log(`BERT vs tokenizers.js: ${COUNT} compared; ${rewritten.length} rewritten for JS_REFERENCE_DIVERGENCES`);
-    expect(mismatches(ALL, (s) => ours.encode(s), (s) => js.encode(forJsReference(s), { add_special_tokens: true }).ids, token)).toBe('');
+    expect(mismatches(ALL, (s) => ours.encode(s, { addSpecial: true }), (s) => js.encode(forJsReference(s), { add_special_tokens: true }).ids, token)).toBe('');
   });
 
   it('the divergences from tokenizers.js are real: without the rewrite it differs from ours there', () => {
     for (const d of JS_REFERENCE_DIVERGENCES) {
-      const hits = ALL.filter(d.applies).filter((s) => JSON.stringify(ours.encode(s)) !== JSON.stringify(js.encode(s).ids));
+      const hits = ALL.filter(d.applies).filter((s) => JSON.stringify(ours.encode(s, { addSpecial: true })) !== JSON.stringify(js.encode(s).ids));
       expect(hits.length, d.name).toBeGreaterThan(0);
     }
     expect(ours.encode('ΟΔΟΣ', { offsets: true }).tokens.join(' ')).not.toContain('ς');
@@ -388,7 +388,7 @@ describe('BERT-base-uncased tokenizer.json (WordPiece)', () => {
     const bad: string[] = [];
     let unknowns = 0;
     for (const s of ALL) {
-      const ids = ours.encode(s);
+      const ids = ours.encode(s, { addSpecial: true });
       unknowns += ids.filter((id) => id === UNK).length;
       if (ours.decode(ids, { skipSpecial: false }) !== reference(ids)) bad.push(`kept: ${show(s)}`);
       const rest = ids.filter((id) => !others.has(id));
@@ -405,10 +405,10 @@ describe('BERT-base-uncased tokenizer.json (WordPiece)', () => {
     let tokens = 0;
     let checked = 0;
     for (const text of ALL) {
-      const enc = ours.encode(text, { offsets: true });
+      const enc = ours.encode(text, { offsets: true, addSpecial: true });
       tokens += enc.ids.length;
       const fail = (why: string) => bad.length < SHOW && bad.push(`${show(text)}: ${why}`);
-      if (JSON.stringify(enc.ids) !== JSON.stringify(ours.encode(text))) fail('ids differ from plain encode');
+      if (JSON.stringify(enc.ids) !== JSON.stringify(ours.encode(text, { addSpecial: true }))) fail('ids differ from plain encode');
       const n = enc.ids.length;
       // [CLS] and [SEP] are not in the text: [0, 0].
       if (JSON.stringify([enc.offsets[0], enc.offsets[n - 1]]) !== '[[0,0],[0,0]]') fail('[CLS]/[SEP] offsets are not [0, 0]');
