@@ -31,7 +31,7 @@ export function wordPiece(prefix: string, cleanup: boolean): DecoderStep {
 }
 
 /** Hugging Face's `clean_up_tokenization`. */
-export function cleanUp(s: string): string {
+function cleanUp(s: string): string {
   return s
     .replaceAll(' .', '.').replaceAll(' ?', '?').replaceAll(' !', '!').replaceAll(' ,', ',').replaceAll(" ' ", "'")
     .replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" 's", "'s").replaceAll(" 've", "'ve").replaceAll(" 're", "'re");

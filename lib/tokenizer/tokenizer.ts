@@ -134,8 +134,8 @@ export class Tokenizer {
   encodeBatch(texts: readonly string[], options: EncodeOptions = {}): number[][] | Encoding[] {
     if (!Array.isArray(texts)) fail('an array of strings', 'texts', texts);
     texts.forEach((t, i) => typeof t === 'string' || fail('a string', `texts[${i}]`, t));
-    checkEncodeOptions(options);
-    return texts.map((t) => this.encode(t, options)) as number[][] | Encoding[];
+    const { addSpecial, offsets } = checkEncodeOptions(options);
+    return offsets ? texts.map((t) => this.#encodeWithOffsets(t, addSpecial)) : texts.map((t) => this.#encodeIds(t, addSpecial));
   }
 
   /** Text of token ids (an array or typed array of integers in [0, vocabSize)). */

@@ -30,7 +30,7 @@ export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
 }
 
-export const TRAIN_OPTIONS = ['vocabSize', 'minFrequency', 'normalization', 'lowercase', 'stripAccents', 'specialTokens', 'onProgress'] as const;
+const TRAIN_OPTIONS = ['vocabSize', 'minFrequency', 'normalization', 'lowercase', 'stripAccents', 'specialTokens', 'onProgress'] as const;
 
 export interface CheckedTrainOptions {
   vocabSize: number;
@@ -63,10 +63,7 @@ export function checkTrainOptions<T extends TrainOptions>(
   if (o.stripAccents !== undefined && checkBoolean(o.stripAccents, `${name} stripAccents`)) steps.push(norm.unicodeForm('NFD'), norm.stripAccents());
   if (o.lowercase !== undefined && checkBoolean(o.lowercase, `${name} lowercase`)) steps.push(norm.lowercase());
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') fail('a function', `${name} onProgress`, o.onProgress);
-  return {
-    vocabSize, minFrequency, specials, onProgress: o.onProgress, raw: o,
-    normalizer: steps.length === 0 ? null : steps.length === 1 ? steps[0]! : norm.sequence(steps),
-  };
+  return { vocabSize, minFrequency, specials, onProgress: o.onProgress, raw: o, normalizer: joinNormalizers(steps) };
 }
 
 /** The special tokens as added tokens, ids in order from 0. */
@@ -76,6 +73,11 @@ export function specialTokens(specials: readonly string[]): AddedToken[] {
 
 export function bosEosTemplate(): PostProcessor {
   return template(['<bos>', 1], ['<eos>', 2]);
+}
+
+/** BERT's cleaning (controls dropped, CJK ideographs split apart), before the user's normalisation. */
+export function bertCleaning(): norm.NormalizerStep {
+  return norm.bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: false, lowercase: false });
 }
 
 /** Normalizer steps joined, or the one step, or none. */

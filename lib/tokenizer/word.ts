@@ -5,18 +5,12 @@
  */
 import * as dec from './decoder.js';
 import { WordLevelModel } from './models/word_level.js';
-import * as norm from './normalizer.js';
 import * as pre from './pre_tokenizer.js';
-import { bosEosTemplate, checkTrainOptions, countPieces, joinNormalizers, specialTokens, type TrainOptions, UNK } from './train.js';
+import { bertCleaning, bosEosTemplate, checkTrainOptions, countPieces, joinNormalizers, specialTokens, type TrainOptions, UNK } from './train.js';
 import { type Pipeline, registerKind, Tokenizer } from './tokenizer.js';
 import { Vocab } from './vocab.js';
 
 export type WordTrainOptions = TrainOptions;
-
-/** BERT's cleaning (controls dropped, CJK ideographs split apart) before the user's normalisation. */
-export function bertCleaning(): norm.NormalizerStep {
-  return norm.bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: false, lowercase: false });
-}
 
 export class WordTokenizer extends Tokenizer {
   static accepts(p: Pipeline): boolean {

@@ -8,10 +8,9 @@ import * as dec from './decoder.js';
 import { trainBpe } from './models/bpe_trainer.js';
 import { WordPieceModel } from './models/wordpiece.js';
 import * as pre from './pre_tokenizer.js';
-import { bosEosTemplate, checkTrainOptions, countPieces, joinNormalizers, specialTokens, type TrainOptions, UNK } from './train.js';
+import { bertCleaning, bosEosTemplate, checkTrainOptions, countPieces, joinNormalizers, specialTokens, type TrainOptions, UNK } from './train.js';
 import { type Pipeline, registerKind, Tokenizer } from './tokenizer.js';
 import { Vocab } from './vocab.js';
-import { bertCleaning } from './word.js';
 
 export interface WordPieceTrainOptions extends TrainOptions {
   /** Keep only this many of the most frequent characters as the base alphabet. */

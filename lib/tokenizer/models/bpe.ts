@@ -25,6 +25,7 @@ export interface BpeModelOptions {
 /** Pair keys and merge values pack two numbers below 2^21 into one double, exactly. */
 const SHIFT = 2 ** 21;
 const POS = 2 ** 31;
+const utf8 = new TextEncoder();
 
 export class BpeModel implements Model {
   readonly unkToken: string | null;
@@ -122,7 +123,7 @@ export class BpeModel implements Model {
   /** Byte fallback: the character as `<0xXX>` tokens, if enabled and all of them exist. */
   private pushBytes(ch: string, j: number, sym: number[], end: number[]): boolean {
     if (!this.byteFallback) return false;
-    const bytes = new TextEncoder().encode(ch);
+    const bytes = utf8.encode(ch);
     const byteIds = Array.from(bytes, (b) => this.vocab.id(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`));
     if (byteIds.some((id) => id === undefined)) return false;
     for (const id of byteIds) {
