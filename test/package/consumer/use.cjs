@@ -1,10 +1,2 @@
-// A CommonJS consumer of the installed tarball (see pack.test.ts): the same as use.mjs through require.
-const { BPETokenizer, backend, ops, optim, tensor, Transformer } = require('nodeformer');
-
-const c = ops.matmul(tensor([1, 2, 3, 4], [2, 2]), tensor([5, 6, 7, 8], [2, 2]));
-const model = new Transformer({ srcVocabSize: 9, tgtVocabSize: 9, dModel: 8, heads: 2, encoderLayers: 1, decoderLayers: 1, ffnDim: 16 });
-const loss = ops.crossEntropy(model.forward([[3, 4, 5]], [[1, 6]]).reshape([-1, 9]), new Int32Array([6, 2]));
-loss.backward();
-new optim.Adam(model.parameters(), { lr: 1e-3 }).step();
-const tok = BPETokenizer.train(['hello world', 'hello there'], { vocabSize: 40, minFrequency: 1 });
-console.log(JSON.stringify({ c: [...c.toFloat32Array()], simd: backend.info().simd, loss: loss.item(), text: tok.decode(tok.encode('hello world')) }));
+// A CommonJS consumer of the installed tarball (see pack.test.ts): exercise.cjs on the package through require.
+console.log(JSON.stringify(require('./exercise.cjs')(require('nodeformer'))));
