@@ -54,7 +54,8 @@ void dropout_forward(const float* x, float* y, int64_t n, double p, uint64_t see
 
 // embedding.cu
 void embedding_forward(const float* w, const int32_t* ids, float* out, int64_t n, int64_t cols, int64_t vocab);
-void embedding_backward(const int32_t* ids, const float* dout, float* dw, int64_t n, int64_t cols, int64_t padding_idx);
+void embedding_backward(const int32_t* ids, const float* dout, float* dw, int64_t n, int64_t cols, int64_t padding_idx,
+                        int64_t vocab);
 
 // adam.cu
 void adam_update(const cpu::AdamArgs& a);

@@ -32,7 +32,11 @@ export interface BackendInfo {
    * environment variable NODEFORMER_MALLOC=system turns it off. See {@link backend.releaseMemory}.
    */
   retainsFreedMemory: boolean;
-  cuda: { compiled: boolean; available: boolean; devices: string[] };
+  /**
+   * The CUDA backend: whether this addon has CUDA kernels (`npm run build:cuda` builds them), whether a
+   * GPU can be used, the GPUs ("NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)"), and why not when it cannot.
+   */
+  cuda: { compiled: boolean; available: boolean; devices: string[]; reason?: string };
   /** The default device of new tensors. */
   device: Device;
   version: string;
@@ -40,11 +44,43 @@ export interface BackendInfo {
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 let defaultDevice: Device = 'cpu';
+let matmulPrecision: MatmulPrecision = 'high';
 
-export function cudaUnavailable(): DeviceError {
-  return new DeviceError(
-    "CUDA is not available: this build of nodeformer was compiled without CUDA kernels (backend.info().cuda.compiled is false). Use device 'cpu'.",
-  );
+function cudaInfo(): BackendInfo['cuda'] {
+  const s = cuda();
+  return { compiled: s.compiled, available: s.available, devices: s.devices, ...(!s.available && { reason: s.reason }) };
+}
+
+/** How GEMM and attention multiply float32 on the GPU (the CPU always computes in float32). */
+export type MatmulPrecision = 'highest' | 'high';
+
+interface CudaStatus {
+  compiled: boolean;
+  available: boolean;
+  reason: string;
+  devices: string[];
+}
+
+let cudaStatus: CudaStatus | undefined;
+
+function cuda(): CudaStatus {
+  // The first call initialises the GPU (or finds out why it cannot), once per process.
+  return (cudaStatus ??= native().cudaStatus());
+}
+
+/** @internal Throws a DeviceError saying why unless CUDA can be used. */
+export function checkCuda(): void {
+  const s = cuda();
+  if (!s.available) throw new DeviceError(`CUDA is not available: ${s.reason}. Use device 'cpu'.`);
+}
+
+export interface GpuMemory {
+  /** Bytes held by live tensors. */
+  allocated: number;
+  /** Bytes freed by tensors and kept by the caching allocator for reuse. */
+  cached: number;
+  /** The most `allocated` has been. */
+  peak: number;
 }
 
 export const backend = {
@@ -56,7 +92,7 @@ export const backend = {
       threads: n.threads,
       hardwareThreads: n.hardwareThreads,
       retainsFreedMemory: n.retainsFreedMemory,
-      cuda: { compiled: n.cudaCompiled, available: false, devices: [] },
+      cuda: cudaInfo(),
       device: defaultDevice,
       version: VERSION,
     };
@@ -81,13 +117,41 @@ export const backend = {
    */
   releaseMemory(): void {
     native().releaseMemory();
+    native().deviceEmptyCache();
   },
 
   /** The default device of new tensors. 'cuda' throws a DeviceError saying why when no GPU can be used. */
   setDevice(device: Device): void {
     const d = checkOneOf(device, 'device', DEVICES);
-    if (d === 'cuda') throw cudaUnavailable();
+    if (d === 'cuda') checkCuda();
     defaultDevice = d;
+  },
+
+  /**
+   * How float32 GEMMs and attention multiply on the GPU, as PyTorch's torch.set_float32_matmul_precision:
+   * 'high' (the default) uses TF32 tensor cores (10-bit mantissa products, float32 sums; about 1e-3
+   * relative error), 'highest' exact float32 arithmetic. The CPU kernels always use float32.
+   */
+  setMatmulPrecision(precision: MatmulPrecision): void {
+    native().setTf32(checkOneOf(precision, 'precision', ['highest', 'high'] as const) === 'high');
+    matmulPrecision = precision;
+  },
+
+  getMatmulPrecision(): MatmulPrecision {
+    return matmulPrecision;
+  },
+
+  /** GPU memory in use and cached by nodeformer's caching allocator (zeros without CUDA). */
+  gpuMemory(): GpuMemory {
+    return native().deviceMemory();
+  },
+
+  /**
+   * Waits until every GPU kernel queued so far has finished (for timing; reading a tensor back with
+   * toFloat32Array() already waits for what wrote it). A no-op without a GPU.
+   */
+  synchronize(): void {
+    if (cuda().available) native().deviceSynchronize();
   },
 
   getDevice(): Device {

@@ -20,6 +20,7 @@ void register_layer_norm(Napi::Env env, Napi::Object exports);
 void register_softmax(Napi::Env env, Napi::Object exports);
 void register_cross_entropy(Napi::Env env, Napi::Object exports);
 void register_strided_copy(Napi::Env env, Napi::Object exports);
+void register_device(Napi::Env env, Napi::Object exports);
 }  // namespace nf::napi
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -42,6 +43,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nf::napi::register_softmax(env, exports);
   nf::napi::register_cross_entropy(env, exports);
   nf::napi::register_strided_copy(env, exports);
+  nf::napi::register_device(env, exports);
   return exports;
 }
 

@@ -99,7 +99,10 @@ struct Api {
   // Ids are checked on the device: an id outside [0, vocab) makes this throw Code::OutOfRange naming its
   // position (it synchronises to read the flag) and writes nothing for that row.
   void (*embedding_forward)(const float* w, const int32_t* ids, float* out, int64_t n, int64_t cols, int64_t vocab);
-  cpu::EmbeddingBackwardFn embedding_backward;
+  // Ids outside [0, vocab) are skipped (the forward has refused them; this keeps a bad id from writing
+  // outside dw when the backward is called on its own).
+  void (*embedding_backward)(const int32_t* ids, const float* dout, float* dw, int64_t n, int64_t cols,
+                             int64_t padding_idx, int64_t vocab);
   cpu::AdamUpdateFn adam_update;
   cpu::AttentionForwardFn attention_forward;    // kv_lengths is a host pointer
   cpu::AttentionBackwardFn attention_backward;  // kv_lengths is a host pointer

@@ -19,7 +19,7 @@ import { checkShapeIs, describe } from '../check.js';
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { native } from '../native/binding.js';
 import { add } from '../ops/add.js';
-import { cpuData, Tensor } from '../tensor/tensor.js';
+import { cloneData, data, deviceOf, onDevice, Tensor } from '../tensor/tensor.js';
 
 /** How an op's output was made: its inputs and the map from the output's gradient to theirs. */
 export interface GradFn {
@@ -105,10 +105,11 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     if (root.size !== 1) {
       throw new ShapeError(`backward() without a gradient needs a one-element tensor, but ${root} has ${root.size}; pass the output's gradient`);
     }
-    g = new Tensor(Float32Array.of(1), root.shape);
+    g = new Tensor(onDevice(Float32Array.of(1), root.device), root.shape);
   } else {
-    cpuData(gradient, 'gradient', 'float32');
+    data(gradient, 'gradient', 'float32');
     checkShapeIs(gradient.shape, root.shape, 'gradient', 'the output');
+    deviceOf('backward', { output: root, gradient });
     g = gradient;
   }
   const order = topologicalOrder(root);
@@ -149,9 +150,9 @@ function propagate(order: Tensor[], grads: Map<Tensor, Tensor>): void {
 // or the caller's `gradient`, and `.grad` is later accumulated in place.
 function accumulateLeaf(t: Tensor, g: Tensor): void {
   if (t.grad === null) {
-    t.grad = new Tensor(cpuData(g, 'gradient', 'float32').slice(), t.shape);
+    t.grad = new Tensor(cloneData(data(g, 'gradient', 'float32')), t.shape);
     return;
   }
-  const acc = cpuData(t.grad, 'grad', 'float32');
-  native().addForward(acc, acc, cpuData(g, 'gradient', 'float32'), acc.length);
+  const acc = data(t.grad, 'grad', 'float32');
+  native().addForward(acc, acc, data(g, 'gradient', 'float32'), acc.length);
 }

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { ERROR_CLASSES, InvalidArgumentError, NativeLoadError } from '../errors.js';
+import type { DeviceArray } from '../tensor/device_array.js';
+import type { F32, I32 } from '../tensor/tensor.js';
 
 const require = createRequire(import.meta.url);
 
@@ -48,65 +50,65 @@ export interface NativeBinding {
    * products; see native/bindings/matmul.cc.
    */
   matmulForward(
-    c: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number,
+    c: F32, a: F32, b: F32, m: number, k: number, n: number,
     transA: boolean, transB: boolean, accumulate: boolean, batch: number, aOffsets: Offsets, bOffsets: Offsets,
-    bias: Float32Array | null,
+    bias: F32 | null,
   ): void;
   matmulForwardNaive: NativeBinding['matmulForward'];
   /** dA += ∂/∂a and dB += ∂/∂b of c = op(a)·op(b), given dC; null skips a gradient. */
   matmulBackward(
-    dA: Float32Array | null, dB: Float32Array | null, dC: Float32Array, a: Float32Array, b: Float32Array,
+    dA: F32 | null, dB: F32 | null, dC: F32, a: F32, b: F32,
     m: number, k: number, n: number, transA: boolean, transB: boolean, batch: number, aOffsets: Offsets,
     bOffsets: Offsets,
   ): void;
   matmulBackwardNaive: NativeBinding['matmulBackward'];
   /** out, lse ← attention of q, k, v; see native/bindings/attention.cc. */
   attentionForward(
-    out: Float32Array, lse: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, batch: number,
+    out: F32, lse: F32, q: F32, k: F32, v: F32, batch: number,
     heads: number, lq: number, lk: number, d: number, causal: boolean, scale: number, kvLengths: Int32Array | null,
   ): void;
   attentionForwardNaive: NativeBinding['attentionForward'];
   /** dq, dk, dv ← gradients of the attention output given dout (written, not accumulated). */
   attentionBackward(
-    dq: Float32Array, dk: Float32Array, dv: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array,
-    out: Float32Array, lse: Float32Array, dout: Float32Array, batch: number, heads: number, lq: number, lk: number,
+    dq: F32, dk: F32, dv: F32, q: F32, k: F32, v: F32,
+    out: F32, lse: F32, dout: F32, batch: number, heads: number, lq: number, lk: number,
     d: number, causal: boolean, scale: number, kvLengths: Int32Array | null,
   ): void;
   attentionBackwardNaive: NativeBinding['attentionBackward'];
   /** y = f(x + bias) over [rows, cols] (bias [cols] or null); see native/bindings/activation.cc. */
   activationForward(
-    y: Float32Array, x: Float32Array, bias: Float32Array | null, rows: number, cols: number, kind: ActivationKind,
+    y: F32, x: F32, bias: F32 | null, rows: number, cols: number, kind: ActivationKind,
   ): void;
   activationForwardNaive: NativeBinding['activationForward'];
   /** dx = dy·f'(x + bias); dBias += Σ_rows dx (dBias given exactly when bias is). */
   activationBackward(
-    dx: Float32Array, dBias: Float32Array | null, x: Float32Array, bias: Float32Array | null, dy: Float32Array,
+    dx: F32, dBias: F32 | null, x: F32, bias: F32 | null, dy: F32,
     rows: number, cols: number, kind: ActivationKind,
   ): void;
   activationBackwardNaive: NativeBinding['activationBackward'];
   /** y = x + bias, bias [cols] broadcast over rows. */
-  addBiasForward(y: Float32Array, x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
+  addBiasForward(y: F32, x: F32, bias: F32, rows: number, cols: number): void;
   addBiasForwardNaive: NativeBinding['addBiasForward'];
   /** dBias += the column sums of dy [rows, cols]. */
-  addBiasBackward(dBias: Float32Array, dy: Float32Array, rows: number, cols: number): void;
+  addBiasBackward(dBias: F32, dy: F32, rows: number, cols: number): void;
   addBiasBackwardNaive: NativeBinding['addBiasBackward'];
   /** y = a + b, all of n elements. */
-  addForward(y: Float32Array, a: Float32Array, b: Float32Array, n: number): void;
+  addForward(y: F32, a: F32, b: F32, n: number): void;
   addForwardNaive: NativeBinding['addForward'];
   /** y = x·mask/(1 − p) with the mask a pure function of (seed, offset + i); also the backward, on dy. */
-  dropoutForward(y: Float32Array, x: Float32Array, p: number, seed: number, offset: number): void;
+  dropoutForward(y: F32, x: F32, p: number, seed: number, offset: number): void;
   dropoutForwardNaive: NativeBinding['dropoutForward'];
   /** out[i, :] = weight[ids[i], :]; every id is checked against vocab. */
-  embeddingForward(out: Float32Array, weight: Float32Array, ids: Int32Array, vocab: number, cols: number): void;
+  embeddingForward(out: F32, weight: F32, ids: I32, vocab: number, cols: number): void;
   embeddingForwardNaive: NativeBinding['embeddingForward'];
   /** dWeight[ids[i], :] += dOut[i, :] except for ids equal to paddingIdx (null: none). */
   embeddingBackward(
-    dWeight: Float32Array, ids: Int32Array, dOut: Float32Array, vocab: number, cols: number, paddingIdx: number | null,
+    dWeight: F32, ids: I32, dOut: F32, vocab: number, cols: number, paddingIdx: number | null,
   ): void;
   embeddingBackwardNaive: NativeBinding['embeddingBackward'];
   /** One Adam / AdamW step, in place on param, m and v; see native/kernels/adam.h. */
   adamUpdate(
-    param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number,
+    param: F32, grad: F32, m: F32, v: F32, lr: number, beta1: number,
     beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number,
   ): void;
   adamUpdateNaive: NativeBinding['adamUpdate'];
@@ -115,31 +117,31 @@ export interface NativeBinding {
    * mean, rstd [n] saved for backward. See native/bindings/layer_norm.cc.
    */
   layerNormForward(
-    y: Float32Array, sum: Float32Array | null, mean: Float32Array, rstd: Float32Array, x: Float32Array,
-    residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, n: number, c: number, eps: number,
+    y: F32, sum: F32 | null, mean: F32, rstd: F32, x: F32,
+    residual: F32 | null, gamma: F32, beta: F32, n: number, c: number, eps: number,
   ): void;
   layerNormForwardNaive: NativeBinding['layerNormForward'];
   /** dx = ∂L/∂s (assigned), dgamma += ∂L/∂γ, dbeta += ∂L/∂β, given dy; s is x or the saved sum. */
   layerNormBackward(
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dy: Float32Array, s: Float32Array,
-    gamma: Float32Array, mean: Float32Array, rstd: Float32Array, n: number, c: number,
+    dx: F32, dgamma: F32, dbeta: F32, dy: F32, s: F32,
+    gamma: F32, mean: F32, rstd: F32, n: number, c: number,
   ): void;
   layerNormBackwardNaive: NativeBinding['layerNormBackward'];
   /** y = softmax(x) over rows of c. */
-  softmaxForward(y: Float32Array, x: Float32Array, n: number, c: number): void;
+  softmaxForward(y: F32, x: F32, n: number, c: number): void;
   softmaxForwardNaive: NativeBinding['softmaxForward'];
   /** dx = y ∘ (dy − Σ dy∘y) (assigned). */
-  softmaxBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, n: number, c: number): void;
+  softmaxBackward(dx: F32, dy: F32, y: F32, n: number, c: number): void;
   softmaxBackwardNaive: NativeBinding['softmaxBackward'];
   /** The mean cross-entropy over rows whose target is not ignoreIndex (NaN if none); lse [n] saved. */
   crossEntropyForward(
-    lse: Float32Array, logits: Float32Array, targets: Int32Array, n: number, v: number, labelSmoothing: number,
+    lse: F32, logits: F32, targets: I32, n: number, v: number, labelSmoothing: number,
     ignoreIndex: number,
   ): number;
   crossEntropyForwardNaive: NativeBinding['crossEntropyForward'];
   /** dLogits = ∂(gradOutput · mean loss)/∂logits (assigned). */
   crossEntropyBackward(
-    dLogits: Float32Array, logits: Float32Array, targets: Int32Array, lse: Float32Array, n: number, v: number,
+    dLogits: F32, logits: F32, targets: I32, lse: F32, n: number, v: number,
     labelSmoothing: number, ignoreIndex: number, gradOutput: number,
   ): void;
   crossEntropyBackwardNaive: NativeBinding['crossEntropyBackward'];
@@ -148,10 +150,32 @@ export interface NativeBinding {
    * Strides and offsets in elements, ≥ 0; dst written once per element, apart from src; see native/bindings/strided_copy.cc.
    */
   stridedCopy(
-    dst: Float32Array, src: Float32Array, shape: readonly number[], dstStrides: readonly number[],
+    dst: F32, src: F32, shape: readonly number[], dstStrides: readonly number[],
     srcStrides: readonly number[], dstOffset: number, srcOffset: number,
   ): void;
   stridedCopyNaive: NativeBinding['stridedCopy'];
+
+  // GPU memory and the GPU-only glue kernels (native/bindings/device.cc).
+  cudaStatus(): { compiled: boolean; available: boolean; reason: string; devices: string[] };
+  deviceAlloc(bytes: number, zero: boolean): unknown;
+  deviceFree(handle: unknown): void;
+  deviceUpload(dst: DeviceArray, src: Float32Array | Int32Array): void;
+  deviceDownload(dst: Float32Array | Int32Array, src: DeviceArray): void;
+  deviceCopy(dst: DeviceArray, src: DeviceArray): void;
+  deviceMemory(): { allocated: number; cached: number; peak: number };
+  deviceEmptyCache(): void;
+  deviceSynchronize(): void;
+  setTf32(enabled: boolean): void;
+  /** out[i] = a[Σ i_k·aStrides_k] op b[Σ i_k·bStrides_k] over the index space of shape (out contiguous). */
+  binaryForward(
+    op: 'add' | 'sub' | 'mul', out: DeviceArray, a: DeviceArray, b: DeviceArray, shape: readonly number[],
+    aStrides: readonly number[], bStrides: readonly number[],
+  ): void;
+  /** out[Σ i_k·outStrides_k] = scale · Σ x[i] over the index space of shape (a stride 0 reduces that dim). */
+  reduceSum(out: DeviceArray, x: DeviceArray, shape: readonly number[], outStrides: readonly number[], scale: number): void;
+  scaleForward(y: DeviceArray, x: DeviceArray, s: number): void;
+  fillForward(y: DeviceArray, value: number): void;
+  sumSquares(x: DeviceArray): number;
 }
 
 let loaded: NativeBinding | undefined;

@@ -21,7 +21,7 @@ import { sliceRows } from '../ops/shape.js';
 import { mergeHeads, splitHeads } from '../ops/strided_copy.js';
 import { zeros } from '../tensor/create.js';
 import type { Rng } from '../tensor/random.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, assign, data, Tensor } from '../tensor/tensor.js';
 import { xavierUniform } from './init.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
@@ -47,8 +47,8 @@ function toHeads(s: Source, heads: number, headDim: number): Tensor {
   const [batch, length, width] = s.t.shape as [number, number, number];
   const size = heads * headDim;
   if (length === 1 && (batch === 1 || width === size)) {
-    const data = cpuData(s.t, 'projection', 'float32');
-    return new Tensor(data.subarray(s.column, s.column + batch * width - (width - size)), Object.freeze([batch, heads, 1, headDim]));
+    const d = data(s.t, 'projection', 'float32');
+    return new Tensor(d.subarray(s.column, s.column + batch * width - (width - size)), Object.freeze([batch, heads, 1, headDim]));
   }
   return splitHeads(s.t, s.column, heads, headDim);
 }
@@ -57,8 +57,8 @@ function toHeads(s: Source, heads: number, headDim: number): Tensor {
 function fromHeads(t: Tensor): Tensor {
   const [batch, heads, length, headDim] = t.shape as [number, number, number, number];
   const shape = Object.freeze([batch, length, heads * headDim]);
-  if (length === 1) return new Tensor(cpuData(t, 'heads', 'float32'), shape);
-  const out = new Tensor(allocateOutput(t.size, shape), shape);
+  if (length === 1) return new Tensor(data(t, 'heads', 'float32'), shape);
+  const out = new Tensor(allocateOutput(t.size, shape, t.device), shape);
   mergeHeads(out, 0, t);
   return out;
 }
@@ -80,7 +80,7 @@ function headsAttention(q: Source, k: Source, v: Source, heads: number, headDim:
     for (const [s, d] of [[q, dq], [k, dk], [v, dv]] as const) {
       if (!s.t.requiresGrad) continue;
       let gt = grads.get(s.t);
-      if (gt === undefined) grads.set(s.t, (gt = new Tensor(allocate('float32', s.t.size, s.t.shape), s.t.shape)));
+      if (gt === undefined) grads.set(s.t, (gt = new Tensor(allocate('float32', s.t.size, s.t.shape, s.t.device), s.t.shape)));
       mergeHeads(gt, s.column, d);
     }
     return inputs.map((t) => grads.get(t) ?? null);
@@ -101,7 +101,7 @@ export class MultiHeadAttention extends Module {
     this.outProj = this.registerModule('outProj', new Linear(dModel, dModel, { rng }));
     // nn.MultiheadAttention's own init: Xavier for the packed projection, zero biases.
     xavierUniform(this.inProjWeight, rng);
-    cpuData(this.outProj.bias, 'outProj.bias', 'float32').fill(0);
+    assign(this.outProj.bias, new Float32Array(dModel));
   }
 
   /** x [B, Lq, d] attends to itself (`memory` null) or to memory [B, Lk, d]; returns [B, Lq, d]. */

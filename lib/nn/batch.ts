@@ -4,7 +4,8 @@
  */
 import { describe, fail, formatShape } from '../check.js';
 import { OutOfRangeError, ShapeError } from '../errors.js';
-import { cpuData, Tensor } from '../tensor/tensor.js';
+import type { Device } from '../backend.js';
+import { cpuData, data, onDevice, Tensor } from '../tensor/tensor.js';
 
 /** Sequences of token ids: arrays (padded here) or an already padded [B, L] int32 tensor. */
 export type TokenBatch = ReadonlyArray<Int32Array | readonly number[]> | Tensor;
@@ -19,17 +20,21 @@ export interface PaddedBatch {
 /**
  * Pads `batch` to its longest sequence with `padId`, checking every id is in [0, vocabSize) and every
  * sequence has 1 to maxLength tokens. A tensor's row length is the position after its last non-pad id.
+ * The ids are placed on `device` (the model's).
  */
-export function padBatch(batch: TokenBatch, padId: number, vocabSize: number, maxLength: number, name: string): PaddedBatch {
+export function padBatch(
+  batch: TokenBatch, padId: number, vocabSize: number, maxLength: number, name: string, device: Device,
+): PaddedBatch {
   let rows: Array<ArrayLike<number>>;
   if (batch instanceof Tensor) {
-    const data = cpuData(batch, name, 'int32');
+    data(batch, name, 'int32');
+    const ids = batch.device === 'cpu' ? cpuData(batch, name, 'int32') : batch.toInt32Array();
     if (batch.rank !== 2) throw new ShapeError(`Expected a [B, L] int32 tensor for ${name} but received ${formatShape(batch.shape)}`);
     const [b, l] = batch.shape as [number, number];
     rows = Array.from({ length: b }, (_, i) => {
       let len = l;
-      while (len > 0 && data[i * l + len - 1] === padId) len--;
-      return data.subarray(i * l, i * l + len);
+      while (len > 0 && ids[i * l + len - 1] === padId) len--;
+      return ids.subarray(i * l, i * l + len);
     });
   } else {
     if (!Array.isArray(batch)) fail('an array of token sequences or a [B, L] int32 tensor', name, batch);
@@ -57,5 +62,5 @@ export function padBatch(batch: TokenBatch, padId: number, vocabSize: number, ma
     }
     lengths[i] = r.length;
   });
-  return { ids: new Tensor(ids, Object.freeze([rows.length, longest])), lengths };
+  return { ids: new Tensor(onDevice(ids, device), Object.freeze([rows.length, longest])), lengths };
 }

@@ -14,7 +14,7 @@
  */
 import { checkInteger, checkOneOf } from '../check.js';
 import { Rng } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import { onDevice, Tensor } from '../tensor/tensor.js';
 import { padBatch, type TokenBatch } from './batch.js';
 import { type ResolvedConfig, resolveConfig, type TransformerConfig } from './config.js';
 import { Embedding } from './embedding.js';
@@ -51,7 +51,7 @@ abstract class EncoderWithHead extends Module {
 
   /** The encoder's output [B, L, dModel] and the real length of each row. */
   protected encode(src: TokenBatch): { h: Tensor; lengths: Int32Array } {
-    const { ids, lengths } = padBatch(src, this.config.padId, this.config.srcVocabSize, this.config.maxLength, 'src');
+    const { ids, lengths } = padBatch(src, this.config.padId, this.config.srcVocabSize, this.config.maxLength, 'src', this.device);
     return { h: this.encoder.forward(this.positionalEncoding.forward(this.embedding.forward(ids)), lengths), lengths };
   }
 }
@@ -74,7 +74,7 @@ export class SequenceClassifier extends EncoderWithHead {
       if (this.pooling === 'first') w[b * length] = 1;
       else w.fill(1 / len, b * length, b * length + len);
     });
-    const pooled = h.mul(new Tensor(w, Object.freeze([batch, length, 1]))).sum({ dims: 1 });
+    const pooled = h.mul(new Tensor(onDevice(w, h.device), Object.freeze([batch, length, 1]))).sum({ dims: 1 });
     return this.classifier.forward(pooled);
   }
 }

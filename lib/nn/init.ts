@@ -2,11 +2,14 @@
  * Seeded initialisers (in place), with the fan conventions of torch.nn.init for a weight [out, in]:
  * fanIn = in, fanOut = out.
  */
-import { cpuData, type Tensor } from '../tensor/tensor.js';
+import { assign, type Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 
+// Drawn on the host (the same numbers on every device), then written into t wherever it lives.
 function fill(t: Tensor, rng: Rng, bound: number): void {
-  rng.fillUniform(cpuData(t, 'tensor', 'float32'), -bound, bound);
+  const values = new Float32Array(t.size);
+  rng.fillUniform(values, -bound, bound);
+  assign(t, values);
 }
 
 /** U(−a, a) with a = √(6 / (fanIn + fanOut)): Glorot & Bengio (2010), as the PyTorch tutorial uses. */

@@ -14,7 +14,8 @@
  */
 import { checkBoolean, checkOptions, checkShapeIs, describe, quoteList } from '../check.js';
 import { InvalidArgumentError } from '../errors.js';
-import { cpuData, Tensor } from '../tensor/tensor.js';
+import type { Device } from '../backend.js';
+import { assign, cpuData, data, moveTo, Tensor } from '../tensor/tensor.js';
 
 export interface LoadStateDictOptions {
   /** Every parameter and buffer must be present and no unknown name may appear (default true). */
@@ -31,7 +32,7 @@ export abstract class Module {
   /** Registers `t` as a trainable parameter called `name` (it is made to require grad) and returns it. */
   protected registerParameter(name: string, t: Tensor): Tensor {
     this.#checkFree(name);
-    cpuData(t, name, 'float32');
+    data(t, name, 'float32');
     t.requiresGrad = true;
     this.#parameters.set(name, t);
     return t;
@@ -113,7 +114,7 @@ export abstract class Module {
       if (!(t instanceof Tensor)) throw new InvalidArgumentError(`Expected a Tensor for state '${name}' but received ${describe(t)}`);
       if (t.dtype !== target.dtype) throw new InvalidArgumentError(`Expected a ${target.dtype} tensor for '${name}' but received ${t.dtype}`);
       checkShapeIs(t.shape, target.shape, `'${name}' in the state dict`);
-      cpuData(t, name, 'float32');
+      data(t, name, 'float32');
       copies.push([target, t]);
     }
     if (strict) {
@@ -123,7 +124,27 @@ export abstract class Module {
         throw new InvalidArgumentError(`Missing from the state dict: ${quoteList(missing, 5)}`);
       }
     }
-    for (const [target, t] of copies) cpuData(target, 'target', 'float32').set(cpuData(t, 'source', 'float32'));
+    for (const [target, t] of copies) assign(target, t.device === 'cpu' ? cpuData(t, 'source', 'float32') : t.toFloat32Array());
+  }
+
+  /**
+   * Moves every parameter and buffer (and gradient) to `device` in place and returns this, like PyTorch's
+   * `module.to(device)`. Tensors keep their identity, so tied weights stay tied; create the optimiser
+   * after moving (its moments live on the device of the parameters when it first steps).
+   *
+   * @example
+   * const model = new Transformer(config).to('cuda');
+   * const adam = new optim.Adam(model.parameters());
+   */
+  to(device: Device): this {
+    const all = new Set([...this.#walk('parameters'), ...this.#walk('buffers')].map(([, t]) => t));
+    for (const t of all) moveTo(t, device);
+    return this;
+  }
+
+  /** The device of the first parameter (or buffer); 'cpu' for a module with neither. */
+  get device(): Device {
+    return ([...this.#walk('parameters'), ...this.#walk('buffers')][0]?.[1].device) ?? 'cpu';
   }
 
   /** Sets training mode on this module and every child (dropout on); returns this. */

@@ -7,11 +7,12 @@
 import { ShapeError } from '../errors.js';
 import { sliceRows } from '../ops/shape.js';
 import type { Rng } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import { backend } from '../backend.js';
+import { onDevice, Tensor } from '../tensor/tensor.js';
 import { Dropout } from './dropout.js';
 import { Module } from './module.js';
 
-/** The [maxLength, dim] sinusoid table. */
+/** The [maxLength, dim] sinusoid table, on the default device (as the parameters of a new module). */
 export function sinusoidTable(maxLength: number, dim: number): Tensor {
   const t = new Float32Array(maxLength * dim);
   for (let pos = 0; pos < maxLength; pos++) {
@@ -21,7 +22,7 @@ export function sinusoidTable(maxLength: number, dim: number): Tensor {
       if (i + 1 < dim) t[pos * dim + i + 1] = Math.cos(angle);
     }
   }
-  return new Tensor(t, Object.freeze([maxLength, dim]));
+  return new Tensor(onDevice(t, backend.getDevice()), Object.freeze([maxLength, dim]));
 }
 
 export class PositionalEncoding extends Module {

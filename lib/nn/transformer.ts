@@ -70,12 +70,12 @@ export class Transformer extends Module {
 
   /** Pads and checks a batch of source sequences. */
   srcBatch(src: TokenBatch): { ids: Tensor; lengths: Int32Array } {
-    return padBatch(src, this.config.padId, this.config.srcVocabSize, this.config.maxLength, 'src');
+    return padBatch(src, this.config.padId, this.config.srcVocabSize, this.config.maxLength, 'src', this.device);
   }
 
   /** Pads and checks a batch of target sequences. */
   tgtBatch(tgt: TokenBatch): { ids: Tensor; lengths: Int32Array } {
-    return padBatch(tgt, this.config.padId, this.config.tgtVocabSize, this.config.maxLength, 'tgt');
+    return padBatch(tgt, this.config.padId, this.config.tgtVocabSize, this.config.maxLength, 'tgt', this.device);
   }
 
   /** The encoder's output [B, Ls, dModel] for a batch of source sequences. */

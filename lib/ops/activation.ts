@@ -16,7 +16,7 @@
 import { checkShapeIs } from '../check.js';
 import { type ActivationKind, native, type NativeBinding } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, data, deviceOf, Tensor } from '../tensor/tensor.js';
 import { biasLayout, rowsCols } from './add.js';
 
 interface Kernels {
@@ -32,10 +32,10 @@ const kernels = (naive: boolean): Kernels => {
 };
 
 function forward(kind: ActivationKind, naive: boolean, x: Tensor, bias: Tensor | null): Tensor {
-  const xd = cpuData(x, 'x', 'float32');
-  const bd = bias === null ? null : cpuData(bias, 'bias', 'float32');
+  const xd = data(x, 'x', 'float32');
+  const bd = bias === null ? null : data(bias, 'bias', 'float32');
   const { rows, cols } = bias === null ? rowsCols(x.shape) : biasLayout(x, bias);
-  const y = allocateOutput(xd.length, x.shape);
+  const y = allocateOutput(xd.length, x.shape, deviceOf(kind, { x, bias }));
   kernels(naive).forward(y, xd, bd, rows, cols, kind);
   const out = new Tensor(y, x.shape);
   if (bias === null) return record(out, [x], (g) => [backward(kind, naive, x, null, g).dx], kind);
@@ -48,13 +48,14 @@ function forward(kind: ActivationKind, naive: boolean, x: Tensor, bias: Tensor |
 function backward(kind: ActivationKind, naive: boolean, x: Tensor, bias: null, dy: Tensor): { dx: Tensor; dBias: null };
 function backward(kind: ActivationKind, naive: boolean, x: Tensor, bias: Tensor, dy: Tensor): { dx: Tensor; dBias: Tensor };
 function backward(kind: ActivationKind, naive: boolean, x: Tensor, bias: Tensor | null, dy: Tensor): { dx: Tensor; dBias: Tensor | null } {
-  const xd = cpuData(x, 'x', 'float32');
-  const bd = bias === null ? null : cpuData(bias, 'bias', 'float32');
-  const dyd = cpuData(dy, 'dy', 'float32');
+  const xd = data(x, 'x', 'float32');
+  const bd = bias === null ? null : data(bias, 'bias', 'float32');
+  const dyd = data(dy, 'dy', 'float32');
   const { rows, cols } = bias === null ? rowsCols(x.shape) : biasLayout(x, bias);
   checkShapeIs(dy.shape, x.shape, 'dy', 'x');
-  const dx = allocateOutput(xd.length, x.shape);
-  const db = bias === null ? null : allocate('float32', cols, bias.shape);
+  const device = deviceOf(`${kind}Backward`, { x, bias, dy });
+  const dx = allocateOutput(xd.length, x.shape, device);
+  const db = bias === null ? null : allocate('float32', cols, bias.shape, device);
   kernels(naive).backward(dx, db, xd, bd, dyd, rows, cols, kind);
   return { dx: new Tensor(dx, x.shape), dBias: db === null ? null : new Tensor(db, bias!.shape) };
 }

@@ -18,7 +18,8 @@
 import { checkBoolean, checkInteger, checkNumber, checkOptions, checkShapeIs, fail } from '../check.js';
 import { InvalidArgumentError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
-import { cpuData, Tensor } from '../tensor/tensor.js';
+import { DeviceArray } from '../tensor/device_array.js';
+import { data, deviceOf, Tensor } from '../tensor/tensor.js';
 
 export interface AdamStepOptions {
   /** Learning rate ≥ 0 (default 1e-3). */
@@ -51,15 +52,16 @@ function checkAdam(opts: unknown) {
 }
 
 function run(fn: NativeBinding['adamUpdate'], param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: unknown): void {
-  const pd = cpuData(param, 'param', 'float32');
-  const gd = cpuData(grad, 'grad', 'float32');
-  const md = cpuData(m, 'm', 'float32');
-  const vd = cpuData(v, 'v', 'float32');
+  const pd = data(param, 'param', 'float32');
+  const gd = data(grad, 'grad', 'float32');
+  const md = data(m, 'm', 'float32');
+  const vd = data(v, 'v', 'float32');
+  deviceOf('adamStep', { param, grad, m, v });
   checkShapeIs(grad.shape, param.shape, 'grad', 'param');
   checkShapeIs(m.shape, param.shape, 'm', 'param');
   checkShapeIs(v.shape, param.shape, 'v', 'param');
   const buffers = [pd, gd, md, vd];
-  if (new Set(buffers.map((b) => b.buffer)).size !== 4) {
+  if (new Set(buffers.map((b) => (b instanceof DeviceArray ? b.handle : b.buffer))).size !== 4) {
     throw new InvalidArgumentError('Expected param, grad, m and v to be four different tensors, but some share storage');
   }
   const o = checkAdam(opts);

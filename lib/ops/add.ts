@@ -12,7 +12,7 @@ import { checkShapeIs, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, data, deviceOf, Tensor } from '../tensor/tensor.js';
 
 /** x [..., C] seen as a [rows, cols] matrix; a rank-0 tensor is one element. */
 export function rowsCols(shape: readonly number[]): { rows: number; cols: number } {
@@ -32,10 +32,10 @@ export function biasLayout(x: Tensor, bias: Tensor): { rows: number; cols: numbe
 }
 
 function addBiasWith(naive: boolean, x: Tensor, bias: Tensor): Tensor {
-  const xd = cpuData(x, 'x', 'float32');
-  const bd = cpuData(bias, 'bias', 'float32');
+  const xd = data(x, 'x', 'float32');
+  const bd = data(bias, 'bias', 'float32');
   const { rows, cols } = biasLayout(x, bias);
-  const y = allocateOutput(xd.length, x.shape);
+  const y = allocateOutput(xd.length, x.shape, deviceOf('addBias', { x, bias }));
   (naive ? native().addBiasForwardNaive : native().addBiasForward)(y, xd, bd, rows, cols);
   return record(new Tensor(y, x.shape), [x, bias], (g) => [g, naive ? addBiasBackwardNaive(g) : addBiasBackward(g)], 'addBias');
 }
@@ -51,11 +51,11 @@ export function addBiasNaive(x: Tensor, bias: Tensor): Tensor {
 }
 
 function addBiasBackwardWith(fn: NativeBinding['addBiasBackward'], dy: Tensor): Tensor {
-  const dyd = cpuData(dy, 'dy', 'float32');
+  const dyd = data(dy, 'dy', 'float32');
   if (dy.shape.length === 0) throw new ShapeError('Expected dy of shape [..., C] for addBiasBackward but received a scalar');
   const { rows, cols } = rowsCols(dy.shape);
   const shape = Object.freeze([cols]);
-  const db = allocate('float32', cols, shape);
+  const db = allocate('float32', cols, shape, dy.device);
   fn(db, dyd, rows, cols);
   return new Tensor(db, shape);
 }
@@ -74,10 +74,10 @@ export function addBiasBackwardNaive(dy: Tensor): Tensor {
 }
 
 function addWith(fn: NativeBinding['addForward'], a: Tensor, b: Tensor): Tensor {
-  const ad = cpuData(a, 'a', 'float32');
-  const bd = cpuData(b, 'b', 'float32');
+  const ad = data(a, 'a', 'float32');
+  const bd = data(b, 'b', 'float32');
   checkShapeIs(b.shape, a.shape, 'b', 'a');
-  const y = allocateOutput(ad.length, a.shape);
+  const y = allocateOutput(ad.length, a.shape, deviceOf('add', { a, b }));
   fn(y, ad, bd, ad.length);
   return record(new Tensor(y, a.shape), [a, b], (g) => [g, g], 'add');
 }

@@ -3,7 +3,8 @@
  * `mean`, differentiable, with NumPy broadcasting (shapes aligned on the right; a dimension of 1 stretches).
  * Same-shape addition and a bias over the last dimension run in the native kernels (ops.add, ops.addBias);
  * the rest are plain loops here: they are the glue of a model (scaling an embedding, adding positions,
- * averaging a loss), not its hot path. Sums accumulate in float64.
+ * averaging a loss), not its hot path. Sums accumulate in float64. On the GPU they run as the generic
+ * broadcasting kernels of cuda/elementwise.cu (rank ≤ 6), so a model's data never leaves the device.
  *
  * @example
  * const y = x.mul(Math.sqrt(512)).add(positions);   // x [B, L, 512], positions [L, 512]
@@ -11,8 +12,10 @@
  */
 import { checkBoolean, checkInteger, checkNumber, checkOptions, fail, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
+import { native } from '../native/binding.js';
+import type { DeviceArray } from '../tensor/device_array.js';
 import { record } from '../autograd/tape.js';
-import { allocate, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, cpuData, data, deviceOf, onDevice, Tensor } from '../tensor/tensor.js';
 import { add as addSame, addBias } from './add.js';
 
 export interface ReduceOptions {
@@ -40,10 +43,10 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
 const sizeOf = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
 
 /**
- * For each element of `outShape` (row-major), the offset of the element of a tensor of `shape` that
- * broadcasts onto it; `shape` must broadcast to `outShape`.
+ * For each dimension of `outShape`, the stride (in elements) of a contiguous tensor of `shape` that
+ * broadcasts onto it: 0 where it is broadcast (a missing or size-1 dimension).
  */
-function broadcastOffsets(shape: readonly number[], outShape: readonly number[]): Int32Array {
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
   const rank = outShape.length, lead = rank - shape.length;
   const strides = new Array<number>(rank).fill(0);
   for (let i = rank - 1, s = 1; i >= lead; i--) {
@@ -51,6 +54,16 @@ function broadcastOffsets(shape: readonly number[], outShape: readonly number[])
     strides[i] = d === 1 ? 0 : s;
     s *= d;
   }
+  return strides;
+}
+
+/**
+ * For each element of `outShape` (row-major), the offset of the element of a tensor of `shape` that
+ * broadcasts onto it; `shape` must broadcast to `outShape`.
+ */
+function broadcastOffsets(shape: readonly number[], outShape: readonly number[]): Int32Array {
+  const rank = outShape.length;
+  const strides = broadcastStrides(shape, outShape);
   const n = sizeOf(outShape);
   const offsets = new Int32Array(n);
   const index = new Array<number>(rank).fill(0);
@@ -72,6 +85,7 @@ function broadcastOffsets(shape: readonly number[], outShape: readonly number[])
 /** g [outShape] summed down to `shape` (the gradient of a broadcast operand). */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(g.shape, shape)) return g;
+  if (g.device === 'cuda') return gpuSum(g, shape, 1);
   const gd = cpuData(g, 'gradient', 'float32');
   const acc = new Float64Array(sizeOf(shape));
   const offsets = broadcastOffsets(shape, g.shape);
@@ -79,16 +93,36 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   return new Tensor(Float32Array.from(acc), Object.freeze(shape.slice()));
 }
 
-function asTensor(x: Tensor | number, name: string): Tensor {
-  if (typeof x === 'number') return new Tensor(Float32Array.of(x), Object.freeze([]));
-  cpuData(x, name, 'float32');
+/** x as a tensor on `device` (a number becomes a scalar there). */
+function asTensor(x: Tensor | number, name: string, device: Tensor['device']): Tensor {
+  if (typeof x === 'number') return new Tensor(onDevice(Float32Array.of(x), device), Object.freeze([]));
+  data(x, name, 'float32');
   return x;
+}
+
+// The GPU forms of the loops below (cuda/elementwise.cu). Shapes of rank > 6 are refused there.
+
+/** a op b over `shape` (by default the shape a and b broadcast to; it may be larger). */
+function gpuBinary(a: Tensor, b: Tensor, op: 'add' | 'sub' | 'mul', to: readonly number[] = broadcastShapes(a.shape, b.shape, op)): Tensor {
+  const shape = Object.freeze(to.slice());
+  const out = allocateOutput(sizeOf(shape), shape, 'cuda') as DeviceArray;
+  native().binaryForward(op, out, data(a, 'a', 'float32') as DeviceArray, data(b, 'b', 'float32') as DeviceArray, shape,
+    broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
+  return new Tensor(out, shape);
+}
+
+/** scale · x summed down to `shape` (x's shape broadcasts from it). */
+function gpuSum(x: Tensor, shape: readonly number[], scale: number): Tensor {
+  const out = allocateOutput(sizeOf(shape), shape, 'cuda') as DeviceArray;
+  native().reduceSum(out, data(x, 'x', 'float32') as DeviceArray, x.shape, broadcastStrides(shape, x.shape), scale);
+  return new Tensor(out, Object.freeze(shape.slice()));
 }
 
 type Kernel = (a: Float32Array, b: Float32Array, out: Float32Array, ao: Int32Array | null, bo: Int32Array | null) => void;
 
 /** out[i] = f(a[ao[i]], b[bo[i]]) where a null offset table means "i itself". */
-function elementwise(a: Tensor, b: Tensor, op: string, kernel: Kernel): Tensor {
+function elementwise(a: Tensor, b: Tensor, op: 'add' | 'sub' | 'mul', kernel: Kernel): Tensor {
+  if (deviceOf(op, { a, b }) === 'cuda') return gpuBinary(a, b, op);
   const shape = Object.freeze(broadcastShapes(a.shape, b.shape, op));
   const out = allocate('float32', sizeOf(shape), shape);
   const ao = sameShape(a.shape, shape) ? null : broadcastOffsets(a.shape, shape);
@@ -109,11 +143,11 @@ const times: Kernel = (a, b, out, ao, bo) => {
 
 /** a + b with broadcasting; the native kernels for equal shapes and for a bias over the last dimension. */
 export function add(a: Tensor, b: Tensor | number): Tensor {
-  const bt = asTensor(b, 'b');
-  cpuData(a, 'a', 'float32');
+  data(a, 'a', 'float32');
+  const bt = asTensor(b, 'b', a.device);
   if (sameShape(a.shape, bt.shape)) return addSame(a, bt);
   if (bt.rank === 1 && a.rank >= 1 && a.shape[a.rank - 1] === bt.shape[0]) return addBias(a, bt);
-  const out = isSuffix(bt.shape, a.shape) ? addTiled(a, bt) : elementwise(a, bt, 'add', plus);
+  const out = isSuffix(bt.shape, a.shape) && a.device === 'cpu' ? addTiled(a, bt) : elementwise(a, bt, 'add', plus);
   return record(out, [a, bt], (g) => [a.requiresGrad ? sumTo(g, a.shape) : null, bt.requiresGrad ? sumTo(g, bt.shape) : null], 'add');
 }
 
@@ -135,7 +169,8 @@ function addTiled(a: Tensor, b: Tensor): Tensor {
 
 /** a − b with broadcasting. */
 export function sub(a: Tensor, b: Tensor | number): Tensor {
-  const bt = asTensor(b, 'b');
+  data(a, 'a', 'float32');
+  const bt = asTensor(b, 'b', a.device);
   const out = elementwise(a, bt, 'sub', minus);
   return record(out, [a, bt], (g) => [a.requiresGrad ? sumTo(g, a.shape) : null, bt.requiresGrad ? sumTo(scaled(g, -1), bt.shape) : null], 'sub');
 }
@@ -145,7 +180,8 @@ export function mul(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') {
     return record(scaled(a, b), [a], (g) => [scaled(g, b)], 'mul');
   }
-  const bt = asTensor(b, 'b');
+  data(a, 'a', 'float32');
+  const bt = asTensor(b, 'b', a.device);
   const out = elementwise(a, bt, 'mul', times);
   return record(out, [a, bt], (g) => [
     a.requiresGrad ? sumTo(elementwise(g, bt, 'mul', times), a.shape) : null,
@@ -156,9 +192,15 @@ export function mul(a: Tensor, b: Tensor | number): Tensor {
 /** x · s for a number s. */
 function scaled(g: Tensor, s: number): Tensor {
   checkNumber(s, 'b');
-  const gd = cpuData(g, 'a', 'float32');
-  const out = new Float32Array(gd.length);
-  for (let i = 0; i < gd.length; i++) out[i] = gd[i]! * s;
+  const gd = data(g, 'a', 'float32');
+  if (g.device === 'cuda') {
+    const out = allocateOutput(g.size, g.shape, 'cuda') as DeviceArray;
+    native().scaleForward(out, gd as DeviceArray, s);
+    return new Tensor(out, g.shape);
+  }
+  const host = gd as Float32Array;
+  const out = new Float32Array(host.length);
+  for (let i = 0; i < host.length; i++) out[i] = host[i]! * s;
   return new Tensor(out, g.shape);
 }
 
@@ -185,8 +227,10 @@ function reduction(x: Tensor, opts: ReduceOptions | undefined, op: string): { ke
 }
 
 function reduce(x: Tensor, opts: ReduceOptions | undefined, op: 'sum' | 'mean'): Tensor {
-  const xd = cpuData(x, 'x', 'float32');
+  data(x, 'x', 'float32');
   const { kept, out, count } = reduction(x, opts, op);
+  if (x.device === 'cuda') return gpuReduce(x, kept, out, op === 'mean' ? 1 / count : 1, op);
+  const xd = cpuData(x, 'x', 'float32');
   const acc = new Float64Array(sizeOf(kept));
   const offsets = broadcastOffsets(kept, x.shape);
   for (let i = 0; i < xd.length; i++) acc[offsets[i]!]! += xd[i]!;
@@ -199,6 +243,15 @@ function reduce(x: Tensor, opts: ReduceOptions | undefined, op: 'sum' | 'mean'):
     const dx = new Float32Array(xd.length);
     for (let i = 0; i < dx.length; i++) dx[i] = gd[offsets[i]!]! * scale;
     return [new Tensor(dx, x.shape)];
+  }, op);
+}
+
+function gpuReduce(x: Tensor, kept: number[], out: number[], scale: number, op: 'sum' | 'mean'): Tensor {
+  const y = gpuSum(x, kept, scale).reshape(out);
+  return record(y, [x], (g) => {
+    // dx = g broadcast back over the reduced dims, times the scale.
+    const factor = new Tensor(onDevice(Float32Array.of(scale), 'cuda'), Object.freeze([]));
+    return [gpuBinary(g.reshape(kept), factor, 'mul', x.shape)];
   }, op);
 }
 

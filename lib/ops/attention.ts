@@ -12,9 +12,10 @@
  */
 import { checkBoolean, checkNumber, checkOptions, checkShapeIs, fail, formatShape } from '../check.js';
 import { OutOfRangeError, ShapeError } from '../errors.js';
+import type { Device } from '../backend.js';
 import { native } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, data, deviceOf, Tensor } from '../tensor/tensor.js';
 
 export interface AttentionOptions {
   /** Mask keys after each query (bottom-right aligned). Default false. */
@@ -35,12 +36,13 @@ interface AttentionPlan {
   causal: boolean;
   scale: number;
   kvLengths: Int32Array | null;
+  device: Device;
 }
 
 function plan(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions | undefined): AttentionPlan {
   const o = checkOptions<AttentionOptions>(opts, 'options', ['causal', 'kvLengths', 'scale']);
   for (const [t, name] of [[q, 'q'], [k, 'k'], [v, 'v']] as const) {
-    cpuData(t, name, 'float32');
+    data(t, name, 'float32');
     if (t.rank !== 4) throw new ShapeError(`Expected a [B, H, L, D] tensor for ${name} but received ${formatShape(t.shape)}`);
   }
   const [batch, heads, lq, d] = q.shape as [number, number, number, number];
@@ -67,7 +69,7 @@ function plan(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions | undefine
     });
     kvLengths = o.kvLengths;
   }
-  return { batch, heads, lq, lk, d, causal, scale, kvLengths };
+  return { batch, heads, lq, lk, d, causal, scale, kvLengths, device: deviceOf('attention', { q, k, v }) };
 }
 
 /** The output and the per-row logsumexp the backward needs. */
@@ -81,10 +83,10 @@ export interface AttentionSaved {
 export function attentionForward(q: Tensor, k: Tensor, v: Tensor, opts?: AttentionOptions, naive = false): AttentionSaved {
   const p = plan(q, k, v, opts);
   // A query with no key gets zeros written, so only Lk = 0 (no kernel work at all) needs zeroed storage.
-  const out = p.lk === 0 ? allocate('float32', q.size, q.shape) : allocateOutput(q.size, q.shape);
-  const lse = allocate('float32', p.batch * p.heads * p.lq, [p.batch, p.heads, p.lq]);
+  const out = p.lk === 0 ? allocate('float32', q.size, q.shape, p.device) : allocateOutput(q.size, q.shape, p.device);
+  const lse = allocate('float32', p.batch * p.heads * p.lq, [p.batch, p.heads, p.lq], p.device);
   const fn = naive ? native().attentionForwardNaive : native().attentionForward;
-  fn(out, lse, cpuData(q, 'q', 'float32'), cpuData(k, 'k', 'float32'), cpuData(v, 'v', 'float32'),
+  fn(out, lse, data(q, 'q', 'float32'), data(k, 'k', 'float32'), data(v, 'v', 'float32'),
     p.batch, p.heads, p.lq, p.lk, p.d, p.causal, p.scale, p.kvLengths);
   const saved: AttentionSaved = { out: new Tensor(out, q.shape), lse: new Tensor(lse, Object.freeze([p.batch, p.heads, p.lq])) };
   // The options as they were (a caller may reuse its kvLengths array before backward runs).
@@ -102,14 +104,15 @@ export function attentionBackward(
 ): { dq: Tensor; dk: Tensor; dv: Tensor } {
   const p = plan(q, k, v, opts);
   for (const [t, name, shape] of [[saved.out, 'out', q.shape], [dOut, 'dOut', q.shape], [saved.lse, 'lse', [p.batch, p.heads, p.lq]]] as const) {
-    cpuData(t, name, 'float32');
+    data(t, name, 'float32');
     checkShapeIs(t.shape, shape, name);
   }
-  const dq = allocate('float32', q.size, q.shape), dk = allocate('float32', k.size, k.shape);
-  const dv = allocate('float32', v.size, v.shape);
+  deviceOf('attentionBackward', { q, out: saved.out, lse: saved.lse, dOut });
+  const dq = allocate('float32', q.size, q.shape, p.device), dk = allocate('float32', k.size, k.shape, p.device);
+  const dv = allocate('float32', v.size, v.shape, p.device);
   const fn = naive ? native().attentionBackwardNaive : native().attentionBackward;
-  fn(dq, dk, dv, cpuData(q, 'q', 'float32'), cpuData(k, 'k', 'float32'), cpuData(v, 'v', 'float32'),
-    cpuData(saved.out, 'out', 'float32'), cpuData(saved.lse, 'lse', 'float32'), cpuData(dOut, 'dOut', 'float32'),
+  fn(dq, dk, dv, data(q, 'q', 'float32'), data(k, 'k', 'float32'), data(v, 'v', 'float32'),
+    data(saved.out, 'out', 'float32'), data(saved.lse, 'lse', 'float32'), data(dOut, 'dOut', 'float32'),
     p.batch, p.heads, p.lq, p.lk, p.d, p.causal, p.scale, p.kvLengths);
   return { dq: new Tensor(dq, q.shape), dk: new Tensor(dk, k.shape), dv: new Tensor(dv, v.shape) };
 }

@@ -16,7 +16,8 @@ import { checkInteger, checkNumber, checkOptions, checkShapeIs, formatShape } fr
 import { OutOfRangeError, ShapeError } from '../errors.js';
 import { native } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { deviceClone, upload } from '../tensor/device_array.js';
+import { allocate, allocateOutput, data, deviceOf, type F32, type I32, Tensor } from '../tensor/tensor.js';
 
 export interface CrossEntropyOptions {
   /** ε in [0, 1]; default 0. */
@@ -30,22 +31,20 @@ export interface CrossEntropyState {
   loss: Tensor;
   /** log Σ_c exp(logits[i, c]) per row, [N] (0 for ignored rows). */
   lse: Tensor;
-  /** How many rows the mean is over. */
-  count: number;
 }
 
 interface Checked {
-  logits: Float32Array;
-  targets: Int32Array;
+  logits: F32;
+  /** On the logits' device (a host Int32Array is uploaded for GPU logits). */
+  targets: I32;
   n: number;
   v: number;
   labelSmoothing: number;
   ignoreIndex: number;
-  count: number;
 }
 
 function check(logits: Tensor, targets: Int32Array | Tensor, opts: CrossEntropyOptions | undefined): Checked {
-  const ld = cpuData(logits, 'logits', 'float32');
+  const ld = data(logits, 'logits', 'float32');
   const o = checkOptions<CrossEntropyOptions>(opts, 'options', ['labelSmoothing', 'ignoreIndex']);
   const labelSmoothing = o.labelSmoothing === undefined ? 0 : checkNumber(o.labelSmoothing, 'options.labelSmoothing', 0, 1);
   const ignoreIndex = o.ignoreIndex === undefined ? -100 : checkInteger(o.ignoreIndex, 'options.ignoreIndex', -(2 ** 31), 2 ** 31 - 1);
@@ -53,24 +52,26 @@ function check(logits: Tensor, targets: Int32Array | Tensor, opts: CrossEntropyO
     throw new ShapeError(`Expected logits of shape [N, V] with V ≥ 1 for logits but received ${formatShape(logits.shape)}`);
   }
   const [n, v] = logits.shape as [number, number];
-  let td: Int32Array;
+  let td: I32;
   if (targets instanceof Int32Array) {
     if (targets.length !== n) throw new ShapeError(`Expected ${n} targets (one per row of logits ${formatShape(logits.shape)}) but received ${targets.length}`);
     td = targets;
   } else {
-    td = cpuData(targets, 'targets', 'int32');
+    td = data(targets, 'targets', 'int32');
     checkShapeIs(targets.shape, [n], 'targets');
+    deviceOf('crossEntropy', { logits, targets });
   }
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    const t = td[i]!;
-    if (t === ignoreIndex) continue;
-    if (t < 0 || t >= v) {
-      throw new OutOfRangeError(`Expected a class in [0, ${v}) or the ignoreIndex ${ignoreIndex} for targets[${i}] but received ${t}`);
+  // Targets on the GPU are checked there (the kernel reports the first bad row).
+  if (td instanceof Int32Array) {
+    for (let i = 0; i < n; i++) {
+      const t = td[i]!;
+      if (t !== ignoreIndex && (t < 0 || t >= v)) {
+        throw new OutOfRangeError(`Expected a class in [0, ${v}) or the ignoreIndex ${ignoreIndex} for targets[${i}] but received ${t}`);
+      }
     }
-    count++;
+    if (logits.device === 'cuda') td = upload(td);
   }
-  return { logits: ld, targets: td, n, v, labelSmoothing, ignoreIndex, count };
+  return { logits: ld, targets: td, n, v, labelSmoothing, ignoreIndex };
 }
 
 /** The mean loss and what backward needs. */
@@ -78,17 +79,20 @@ export function crossEntropyForward(
   logits: Tensor, targets: Int32Array | Tensor, opts: CrossEntropyOptions | undefined, naive: boolean,
 ): CrossEntropyState {
   const c = check(logits, targets, opts);
-  const lse = allocate('float32', c.n, [c.n]);
+  const lse = allocate('float32', c.n, [c.n], logits.device);
   const fn = naive ? native().crossEntropyForwardNaive : native().crossEntropyForward;
   const value = fn(lse, c.logits, c.targets, c.n, c.v, c.labelSmoothing, c.ignoreIndex);
   const lseT = new Tensor(lse, Object.freeze([c.n]));
-  // Targets and options as they were: a caller may reuse its array before backward runs.
-  const targetsAtForward = c.targets.slice();
+  // Targets and options as they were: a caller may reuse its array or tensor before backward runs (the
+  // upload of a host array for GPU logits is already a private copy).
+  const own = c.targets instanceof Int32Array ? c.targets.slice() : targets instanceof Tensor ? deviceClone(c.targets) : c.targets;
+  const targetsAtForward = new Tensor(own, Object.freeze([c.n]));
   const optsAtForward = { labelSmoothing: c.labelSmoothing, ignoreIndex: c.ignoreIndex };
-  const loss = record(new Tensor(Float32Array.of(value), Object.freeze([])), [logits], (g) => [
+  const value32 = Float32Array.of(value);
+  const loss = record(new Tensor(logits.device === 'cuda' ? upload(value32) : value32, Object.freeze([])), [logits], (g) => [
     crossEntropyBackward(logits, targetsAtForward, lseT, optsAtForward, g.item(), naive),
   ], 'crossEntropy');
-  return { loss, lse: lseT, count: c.count };
+  return { loss, lse: lseT };
 }
 
 /** ∂(gradOutput · mean loss)/∂logits, [N, V]: (softmax − q)·gradOutput/count on kept rows, 0 on ignored. */
@@ -97,10 +101,10 @@ export function crossEntropyBackward(
   naive: boolean,
 ): Tensor {
   const c = check(logits, targets, opts);
-  const lsed = cpuData(lse, 'lse', 'float32');
+  const lsed = data(lse, 'lse', 'float32');
   checkShapeIs(lse.shape, [c.n], 'lse');
   checkNumber(gradOutput, 'gradOutput');
-  const d = allocateOutput(c.n * c.v, logits.shape);
+  const d = allocateOutput(c.n * c.v, logits.shape, deviceOf('crossEntropyBackward', { logits, lse }));
   const fn = naive ? native().crossEntropyBackwardNaive : native().crossEntropyBackward;
   fn(d, c.logits, c.targets, lsed, c.n, c.v, c.labelSmoothing, c.ignoreIndex, gradOutput);
   return new Tensor(d, logits.shape);

@@ -15,7 +15,7 @@
 import { checkInteger, checkNumber, checkOptions } from '../check.js';
 import { native, type NativeBinding } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocateOutput, data, Tensor } from '../tensor/tensor.js';
 
 export interface DropoutOptions {
   /** Probability of zeroing an element, in [0, 1]. */
@@ -36,9 +36,9 @@ function checkDropout(opts: unknown): Required<DropoutOptions> {
 }
 
 function run(fn: NativeBinding['dropoutForward'], x: Tensor, name: string, opts: unknown): Tensor {
-  const xd = cpuData(x, name, 'float32');
+  const xd = data(x, name, 'float32');
   const { p, seed, offset } = checkDropout(opts);
-  const y = allocateOutput(xd.length, x.shape);
+  const y = allocateOutput(xd.length, x.shape, x.device);
   fn(y, xd, p, seed, offset);
   return new Tensor(y, x.shape);
 }

@@ -15,14 +15,17 @@ import { checkInteger, checkShapeIs, formatShape } from '../check.js';
 import { OutOfRangeError, ShapeError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { deviceClone } from '../tensor/device_array.js';
+import { allocate, allocateOutput, data, deviceOf, type I32, Tensor } from '../tensor/tensor.js';
 
 /** The table's [V, C], after checking that it is a matrix and every id lies in [0, V). */
-function checkTable(weight: Tensor, name: string, ids: Tensor, idData: Int32Array): { vocab: number; cols: number } {
+// Ids on the GPU are checked by the kernel, which reports the first bad position.
+function checkTable(weight: Tensor, name: string, ids: Tensor, idData: I32): { vocab: number; cols: number } {
   if (weight.shape.length !== 2) {
     throw new ShapeError(`Expected a matrix [V, C] for ${name} but received shape ${formatShape(weight.shape)}`);
   }
   const [vocab, cols] = weight.shape as [number, number];
+  if (!(idData instanceof Int32Array)) return { vocab, cols };
   for (let i = 0; i < idData.length; i++) {
     const id = idData[i]!;
     if (id < 0 || id >= vocab) {
@@ -43,16 +46,17 @@ function unravel(index: number, shape: readonly number[]): number[] {
 }
 
 function forward(naive: boolean, weight: Tensor, ids: Tensor): Tensor {
-  const wd = cpuData(weight, 'weight', 'float32');
-  const idd = cpuData(ids, 'ids', 'int32');
+  const wd = data(weight, 'weight', 'float32');
+  const idd = data(ids, 'ids', 'int32');
+  const device = deviceOf('embedding', { weight, ids });
   const { vocab, cols } = checkTable(weight, 'weight', ids, idd);
   const shape = Object.freeze([...ids.shape, cols]);
-  const out = allocateOutput(idd.length * cols, shape);
+  const out = allocateOutput(idd.length * cols, shape, device);
   (naive ? native().embeddingForwardNaive : native().embeddingForward)(out, wd, idd, vocab, cols);
   // The ids are copied so that a caller reusing its array cannot change what backward scatters to.
-  const idsAtForward = new Tensor(idd.slice(), ids.shape);
+  const idsAtForward = new Tensor(idd instanceof Int32Array ? idd.slice() : deviceClone(idd), ids.shape);
   return record(new Tensor(out, shape), [weight], (g) => {
-    const dWeight = new Tensor(allocate('float32', weight.size, weight.shape), weight.shape);
+    const dWeight = new Tensor(allocate('float32', weight.size, weight.shape, device), weight.shape);
     (naive ? embeddingBackwardNaive : embeddingBackward)(dWeight, idsAtForward, g);
     return [dWeight];
   }, 'embedding');
@@ -69,9 +73,10 @@ export function embeddingNaive(weight: Tensor, ids: Tensor): Tensor {
 }
 
 function backward(fn: NativeBinding['embeddingBackward'], dWeight: Tensor, ids: Tensor, dOut: Tensor, paddingIdx: number | undefined): void {
-  const dwd = cpuData(dWeight, 'dWeight', 'float32');
-  const idd = cpuData(ids, 'ids', 'int32');
-  const dod = cpuData(dOut, 'dOut', 'float32');
+  const dwd = data(dWeight, 'dWeight', 'float32');
+  const idd = data(ids, 'ids', 'int32');
+  const dod = data(dOut, 'dOut', 'float32');
+  deviceOf('embeddingBackward', { dWeight, ids, dOut });
   const { vocab, cols } = checkTable(dWeight, 'dWeight', ids, idd);
   checkShapeIs(dOut.shape, [...ids.shape, cols], 'dOut', `ids ${formatShape(ids.shape)} by the ${cols} columns of dWeight`);
   const pad = paddingIdx === undefined ? null : checkInteger(paddingIdx, 'paddingIdx', 0, vocab - 1);

@@ -13,7 +13,7 @@
 import { checkNumber, checkShapeIs, rowsOf } from '../check.js';
 import { native } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, data, deviceOf, Tensor } from '../tensor/tensor.js';
 
 /** What the forward saves: the output, per-row mean and 1/√(var + eps), and x + residual if fused. */
 export interface LayerNormState {
@@ -37,19 +37,20 @@ export interface LayerNormGrads {
 export function layerNormForward(
   x: Tensor, gamma: Tensor, beta: Tensor, eps: number, residual: Tensor | null, naive: boolean,
 ): LayerNormState {
-  const xd = cpuData(x, 'x', 'float32');
-  const gd = cpuData(gamma, 'gamma', 'float32');
-  const bd = cpuData(beta, 'beta', 'float32');
-  const rd = residual === null ? null : cpuData(residual, 'residual', 'float32');
+  const xd = data(x, 'x', 'float32');
+  const gd = data(gamma, 'gamma', 'float32');
+  const bd = data(beta, 'beta', 'float32');
+  const rd = residual === null ? null : data(residual, 'residual', 'float32');
+  const device = deviceOf(residual === null ? 'layerNorm' : 'addLayerNorm', { x, residual, gamma, beta });
   checkNumber(eps, 'eps', 0);
   const { n, c } = rowsOf(x.shape, 'x');
   checkShapeIs(gamma.shape, [c], 'gamma');
   checkShapeIs(beta.shape, [c], 'beta');
   if (residual !== null) checkShapeIs(residual.shape, x.shape, 'residual');
   const rows = Object.freeze(x.shape.slice(0, -1));
-  const y = allocateOutput(n * c, x.shape);
-  const sum = rd === null ? null : allocateOutput(n * c, x.shape);
-  const mean = allocate('float32', n, rows), rstd = allocate('float32', n, rows);
+  const y = allocateOutput(n * c, x.shape, device);
+  const sum = rd === null ? null : allocateOutput(n * c, x.shape, device);
+  const mean = allocate('float32', n, rows, device), rstd = allocate('float32', n, rows, device);
   const nb = native();
   (naive ? nb.layerNormForwardNaive : nb.layerNormForward)(y, sum, mean, rstd, xd, rd, gd, bd, n, c, eps);
   const state: LayerNormState = {
@@ -81,18 +82,19 @@ export function layerNormForward(
 export function layerNormBackward(
   dy: Tensor, s: Tensor, gamma: Tensor, mean: Tensor, rstd: Tensor, naive: boolean,
 ): LayerNormGrads {
-  const dyd = cpuData(dy, 'dy', 'float32');
-  const sd = cpuData(s, 's', 'float32');
-  const gd = cpuData(gamma, 'gamma', 'float32');
-  const md = cpuData(mean, 'mean', 'float32');
-  const rd = cpuData(rstd, 'rstd', 'float32');
+  const dyd = data(dy, 'dy', 'float32');
+  const sd = data(s, 's', 'float32');
+  const gd = data(gamma, 'gamma', 'float32');
+  const md = data(mean, 'mean', 'float32');
+  const rd = data(rstd, 'rstd', 'float32');
+  const device = deviceOf('layerNormBackward', { dy, s, gamma, mean, rstd });
   const { n, c } = rowsOf(s.shape, 's');
   checkShapeIs(dy.shape, s.shape, 'dy');
   checkShapeIs(gamma.shape, [c], 'gamma');
   checkShapeIs(mean.shape, s.shape.slice(0, -1), 'mean');
   checkShapeIs(rstd.shape, s.shape.slice(0, -1), 'rstd');
-  const dx = allocateOutput(n * c, s.shape);
-  const dgamma = allocate('float32', c, gamma.shape), dbeta = allocate('float32', c, gamma.shape);
+  const dx = allocateOutput(n * c, s.shape, device);
+  const dgamma = allocate('float32', c, gamma.shape, device), dbeta = allocate('float32', c, gamma.shape, device);
   const nb = native();
   (naive ? nb.layerNormBackwardNaive : nb.layerNormBackward)(dx, dgamma, dbeta, dyd, sd, gd, md, rd, n, c);
   return { dx: new Tensor(dx, s.shape), dgamma: new Tensor(dgamma, gamma.shape), dbeta: new Tensor(dbeta, gamma.shape) };

@@ -10,13 +10,14 @@ import { formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
 import { record } from '../autograd/tape.js';
 import { native } from '../native/binding.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, data, deviceOf, Tensor } from '../tensor/tensor.js';
 import { addBiasBackward, addBiasBackwardNaive } from './add.js';
 
 function forward(naive: boolean, x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
-  const xd = cpuData(x, 'x', 'float32');
-  const wd = cpuData(weight, 'weight', 'float32');
-  const bd = bias === null ? null : cpuData(bias, 'bias', 'float32');
+  const xd = data(x, 'x', 'float32');
+  const wd = data(weight, 'weight', 'float32');
+  const bd = bias === null ? null : data(bias, 'bias', 'float32');
+  const device = deviceOf('linear', { x, weight, bias });
   const inF = x.shape[x.rank - 1];
   if (x.rank === 0 || weight.rank !== 2 || weight.shape[1] !== inF) {
     throw new ShapeError(`Expected x [..., in] and weight [out, in] but received x ${formatShape(x.shape)} and weight ${formatShape(weight.shape)}`);
@@ -27,15 +28,15 @@ function forward(naive: boolean, x: Tensor, weight: Tensor, bias: Tensor | null)
   }
   const rows = x.size / inF!;
   const shape = Object.freeze([...x.shape.slice(0, -1), outF]);
-  const y = allocateOutput(rows * outF, shape);
+  const y = allocateOutput(rows * outF, shape, device);
   if (rows > 0) (naive ? native().matmulForwardNaive : native().matmulForward)(y, xd, wd, rows, inF!, outF, false, true, false, 1, null, null, bd);
   const out = new Tensor(y, shape);
   return record(out, bias === null ? [x, weight] : [x, weight, bias], (g) => {
-    const dx = x.requiresGrad ? allocate('float32', x.size, x.shape) : null;
-    const dw = weight.requiresGrad ? allocate('float32', weight.size, weight.shape) : null;
+    const dx = x.requiresGrad ? allocate('float32', x.size, x.shape, device) : null;
+    const dw = weight.requiresGrad ? allocate('float32', weight.size, weight.shape, device) : null;
     if (rows > 0 && (dx || dw)) {
       (naive ? native().matmulBackwardNaive : native().matmulBackward)(
-        dx, dw, cpuData(g, 'gradient', 'float32'), xd, wd, rows, inF!, outF, false, true, 1, null, null);
+        dx, dw, data(g, 'gradient', 'float32'), xd, wd, rows, inF!, outF, false, true, 1, null, null);
     }
     const grads = [dx && new Tensor(dx, x.shape), dw && new Tensor(dw, weight.shape)];
     if (bias !== null) grads.push(bias.requiresGrad ? (naive ? addBiasBackwardNaive : addBiasBackward)(g) : null);

@@ -10,7 +10,7 @@ import { checkBoolean, checkOptions, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
 import { record } from '../autograd/tape.js';
 import { native } from '../native/binding.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocate, allocateOutput, data, deviceOf, Tensor } from '../tensor/tensor.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -102,11 +102,11 @@ function batchOffsets(shape: readonly number[], batchShape: number[], extent: nu
 }
 
 function product(naive: boolean, a: Tensor, b: Tensor, opts: MatmulOptions | undefined): Tensor {
-  const ad = cpuData(a, 'a', 'float32');
-  const bd = cpuData(b, 'b', 'float32');
+  const ad = data(a, 'a', 'float32');
+  const bd = data(b, 'b', 'float32');
   const p = planMatmul(a, b, opts);
   const shape = Object.freeze([...p.batchShape, p.m, p.n]);
-  const c = allocateOutput(p.batch * p.m * p.n, shape);
+  const c = allocateOutput(p.batch * p.m * p.n, shape, deviceOf('matmul', { a, b }));
   const s = gemms(b, p);
   if (p.batch > 0) {
     (naive ? native().matmulForwardNaive : native().matmulForward)(
@@ -131,12 +131,12 @@ function gemms(b: Tensor, p: MatmulPlan): { m: number; batch: number; aOffsets: 
  * sums a broadcast operand's gradient over the batches that shared it).
  */
 function matmulGrads(naive: boolean, a: Tensor, b: Tensor, p: MatmulPlan, g: Tensor): [Tensor | null, Tensor | null] {
-  const da = a.requiresGrad ? allocate('float32', a.size, a.shape) : null;
-  const db = b.requiresGrad ? allocate('float32', b.size, b.shape) : null;
+  const da = a.requiresGrad ? allocate('float32', a.size, a.shape, a.device) : null;
+  const db = b.requiresGrad ? allocate('float32', b.size, b.shape, b.device) : null;
   if (p.batch > 0) {
     const s = gemms(b, p);
-    (naive ? native().matmulBackwardNaive : native().matmulBackward)(da, db, cpuData(g, 'gradient', 'float32'),
-      cpuData(a, 'a', 'float32'), cpuData(b, 'b', 'float32'), s.m, p.k, p.n, p.transA, p.transB, s.batch, s.aOffsets, s.bOffsets);
+    (naive ? native().matmulBackwardNaive : native().matmulBackward)(da, db, data(g, 'gradient', 'float32'),
+      data(a, 'a', 'float32'), data(b, 'b', 'float32'), s.m, p.k, p.n, p.transA, p.transB, s.batch, s.aOffsets, s.bOffsets);
   }
   return [da && new Tensor(da, a.shape), db && new Tensor(db, b.shape)];
 }

@@ -10,16 +10,16 @@
 import { checkInteger, checkShape, fail, formatShape } from '../check.js';
 import { ShapeError } from '../errors.js';
 import { record } from '../autograd/tape.js';
-import { allocate, cpuData, Tensor, type TypedData } from '../tensor/tensor.js';
+import { allocate, data, type Storage, Tensor, writeAt } from '../tensor/tensor.js';
 import { permute as permuteCopy } from './strided_copy.js';
 
-function storage(x: Tensor, name: string): TypedData {
-  return x.dtype === 'float32' ? cpuData(x, name, 'float32') : cpuData(x, name, 'int32');
+function storage(x: Tensor, name: string): Storage {
+  return x.dtype === 'float32' ? data(x, name, 'float32') : data(x, name, 'int32');
 }
 
 /** The same elements seen with `shape` (one entry may be −1: whatever makes the sizes agree). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  const data = storage(x, 'x');
+  const xd = storage(x, 'x');
   if (!Array.isArray(shape)) fail('an array of dimensions', 'shape', shape);
   const inferred = shape.indexOf(-1);
   if (inferred !== shape.lastIndexOf(-1)) throw new ShapeError(`Only one dimension of ${formatShape(shape)} can be −1`);
@@ -34,7 +34,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const { shape: s, size } = checkShape(target);
   target = s as number[];
   if (size !== x.size) throw new ShapeError(`Cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`);
-  const out = new Tensor(data, s);
+  const out = new Tensor(xd, s);
   return record(out, [x], (g) => [reshape(g, x.shape)], 'reshape');
 }
 
@@ -59,25 +59,25 @@ export function transpose(x: Tensor, a: number, b: number): Tensor {
 
 /** Rows [start, start + count) of x along dim 0, as a view of x's storage. */
 export function sliceRows(x: Tensor, start: number, count: number): Tensor {
-  const data = storage(x, 'x');
+  const xd = storage(x, 'x');
   if (x.rank === 0) throw new ShapeError('sliceRows needs a tensor of rank ≥ 1 but received a scalar');
   const rows = x.shape[0]!;
   checkInteger(start, 'start', 0, rows);
   checkInteger(count, 'count', 0, rows - start);
   const width = rows === 0 ? 0 : x.size / rows;
   const shape = Object.freeze([count, ...x.shape.slice(1)]);
-  const out = new Tensor(data.subarray(start * width, (start + count) * width), shape);
+  const out = new Tensor(xd.subarray(start * width, (start + count) * width), shape);
   return record(out, [x], (g) => {
-    const dx = allocate('float32', x.size, x.shape);
-    dx.set(cpuData(g, 'gradient', 'float32'), start * width);
+    const dx = allocate('float32', x.size, x.shape, x.device);
+    writeAt(dx, data(g, 'gradient', 'float32'), start * width);
     return [new Tensor(dx, x.shape)];
   }, 'sliceRows');
 }
 
 /** x's storage without its history: gradients stop here. */
 export function detach(x: Tensor): Tensor {
-  const data = storage(x, 'x');
+  const xd = storage(x, 'x');
   if (x.gradFn === null && !x.requiresGrad) return x;
-  return new Tensor(data, x.shape);
+  return new Tensor(xd, x.shape);
 }
 

@@ -11,12 +11,12 @@
 import { checkShapeIs, rowsOf } from '../check.js';
 import { native } from '../native/binding.js';
 import { record } from '../autograd/tape.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { allocateOutput, data, deviceOf, Tensor } from '../tensor/tensor.js';
 
 export function softmaxForward(x: Tensor, naive: boolean): Tensor {
-  const xd = cpuData(x, 'x', 'float32');
+  const xd = data(x, 'x', 'float32');
   const { n, c } = rowsOf(x.shape, 'x');
-  const y = allocateOutput(n * c, x.shape);
+  const y = allocateOutput(n * c, x.shape, x.device);
   (naive ? native().softmaxForwardNaive : native().softmaxForward)(y, xd, n, c);
   const out = new Tensor(y, x.shape);
   return record(out, [x], (g) => [softmaxBackward(out, g, naive)], 'softmax');
@@ -24,11 +24,11 @@ export function softmaxForward(x: Tensor, naive: boolean): Tensor {
 
 /** dx = y ∘ (dy − Σ dy∘y) over each row, given the forward's output y. */
 export function softmaxBackward(y: Tensor, dy: Tensor, naive: boolean): Tensor {
-  const yd = cpuData(y, 'y', 'float32');
-  const dyd = cpuData(dy, 'dy', 'float32');
+  const yd = data(y, 'y', 'float32');
+  const dyd = data(dy, 'dy', 'float32');
   const { n, c } = rowsOf(y.shape, 'y');
   checkShapeIs(dy.shape, y.shape, 'dy');
-  const dx = allocateOutput(n * c, y.shape);
+  const dx = allocateOutput(n * c, y.shape, deviceOf('softmaxBackward', { y, dy }));
   (naive ? native().softmaxBackwardNaive : native().softmaxBackward)(dx, dyd, yd, n, c);
   return new Tensor(dx, y.shape);
 }

@@ -16,7 +16,8 @@
 import { checkInteger, checkOptions, checkShape, describe, fail, formatShape } from '../check.js';
 import { InvalidArgumentError, OutOfRangeError, ShapeError } from '../errors.js';
 import { native } from '../native/binding.js';
-import { allocate, allocateOutput, cpuData, Tensor } from '../tensor/tensor.js';
+import { DeviceArray } from '../tensor/device_array.js';
+import { allocateOutput, data, deviceOf, type F32, Tensor } from '../tensor/tensor.js';
 
 /** The highest rank the native copy takes (kMaxCopyRank in native/kernels/strided_copy.h). */
 const MAX_RANK = 6;
@@ -90,8 +91,9 @@ function checkWrittenOnce(shape: readonly number[], strides: readonly number[]):
  * reference loop (one element at a time) instead of the fused kernel.
  */
 export function stridedCopy(dst: Tensor, src: Tensor, layout: CopyLayout, naive = false): void {
-  const dd = cpuData(dst, 'dst', 'float32');
-  const sd = cpuData(src, 'src', 'float32');
+  const dd = data(dst, 'dst', 'float32');
+  const sd = data(src, 'src', 'float32');
+  deviceOf('stridedCopy', { dst, src });
   const l = checkOptions<CopyLayout>(layout, 'layout', ['shape', 'dstStrides', 'srcStrides', 'dstOffset', 'srcOffset']);
   const { shape, size } = checkShape(l.shape, 'layout.shape');
   checkRank(shape, 'layout.shape');
@@ -99,7 +101,7 @@ export function stridedCopy(dst: Tensor, src: Tensor, layout: CopyLayout, naive 
   const srcStrides = checkStrides(l.srcStrides, 'layout.srcStrides', shape.length);
   const dstOffset = checkInteger(l.dstOffset ?? 0, 'layout.dstOffset');
   const srcOffset = checkInteger(l.srcOffset ?? 0, 'layout.srcOffset');
-  if (dd.buffer === sd.buffer && dd.byteOffset < sd.byteOffset + sd.byteLength && sd.byteOffset < dd.byteOffset + dd.byteLength) {
+  if (overlap(dd, sd)) {
     throw new InvalidArgumentError('Expected dst and src that do not share storage but received tensors whose storage overlaps');
   }
   if (size === 0) return;
@@ -107,6 +109,14 @@ export function stridedCopy(dst: Tensor, src: Tensor, layout: CopyLayout, naive 
   checkReach(shape, srcStrides, srcOffset, sd.length, 'src');
   checkWrittenOnce(shape, dstStrides);
   (naive ? native().stridedCopyNaive : native().stridedCopy)(dd, sd, shape, dstStrides, srcStrides, dstOffset, srcOffset);
+}
+
+// Whether two views share elements (views of distinct buffers or GPU blocks never do).
+function overlap(a: F32, b: F32): boolean {
+  if (a instanceof DeviceArray || b instanceof DeviceArray) {
+    return a instanceof DeviceArray && b instanceof DeviceArray && a.handle === b.handle && a.offset < b.offset + b.length && b.offset < a.offset + a.length;
+  }
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
 function checkPermutation(perm: unknown, rank: number): readonly number[] {
@@ -127,12 +137,12 @@ function checkPermutation(perm: unknown, rank: number): readonly number[] {
  * `naive` runs the reference loop.
  */
 export function permute(x: Tensor, perm: readonly number[], naive = false): Tensor {
-  cpuData(x, 'x', 'float32');
+  data(x, 'x', 'float32');
   checkRank(x.shape, 'x');
   const p = checkPermutation(perm, x.rank);
   const shape = Object.freeze(p.map((k) => x.shape[k]!));
   const xStrides = contiguousStrides(x.shape);
-  const y = new Tensor(allocateOutput(x.size, shape), shape);
+  const y = new Tensor(allocateOutput(x.size, shape, x.device), shape);
   stridedCopy(y, x, { shape, dstStrides: contiguousStrides(shape), srcStrides: p.map((k) => xStrides[k]!) }, naive);
   return y;
 }
@@ -156,14 +166,14 @@ function checkColumns(column: number, width: number, widthName: string, c: numbe
  * contiguous [B, heads, L, headDim] tensor: how attention projections become heads.
  */
 export function splitHeads(x: Tensor, column: number, heads: number, headDim: number): Tensor {
-  cpuData(x, 'x', 'float32');
+  data(x, 'x', 'float32');
   const [b, l, c] = checkBLC(x, 'x') as [number, number, number];
   checkInteger(column, 'column');
   checkInteger(heads, 'heads', 1);
   checkInteger(headDim, 'headDim', 1);
   checkColumns(column, heads * headDim, 'heads·headDim', c, 'x');
   const shape = Object.freeze([b, heads, l, headDim]);
-  const y = new Tensor(allocateOutput(b * heads * l * headDim, shape), shape);
+  const y = new Tensor(allocateOutput(b * heads * l * headDim, shape, x.device), shape);
   const layout = { shape, dstStrides: contiguousStrides(shape), srcStrides: [l * c, headDim, c, 1], srcOffset: column };
   stridedCopy(y, x, layout);
   return y;
@@ -174,8 +184,8 @@ export function splitHeads(x: Tensor, column: number, heads: number, headDim: nu
  * [column, column + H·Dh) of dst [B, L, C]; the other columns of dst are left as they are.
  */
 export function mergeHeads(dst: Tensor, column: number, x: Tensor): void {
-  cpuData(dst, 'dst', 'float32');
-  cpuData(x, 'x', 'float32');
+  data(dst, 'dst', 'float32');
+  data(x, 'x', 'float32');
   const [b, l, c] = checkBLC(dst, 'dst') as [number, number, number];
   if (x.rank !== 4 || x.shape[0] !== b || x.shape[2] !== l) {
     throw new ShapeError(

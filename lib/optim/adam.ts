@@ -18,7 +18,8 @@ import { checkBoolean, checkInteger, checkNumber, checkOptions, checkShapeIs, fa
 import { DTypeError, InvalidArgumentError } from '../errors.js';
 import { adamStep } from '../ops/adam.js';
 import { zeros } from '../tensor/create.js';
-import { cpuData, Tensor } from '../tensor/tensor.js';
+import { DeviceArray } from '../tensor/device_array.js';
+import { data, deviceOf, Tensor } from '../tensor/tensor.js';
 import { checkParamList } from './params.js';
 
 export interface AdamOptions {
@@ -117,10 +118,12 @@ export class Adam {
   step(): void {
     this.#params.forEach((p, i) => {
       if (p.grad === null) return;
-      const pd = cpuData(p, `params[${i}]`, 'float32');
-      const gd = cpuData(p.grad, `params[${i}].grad`, 'float32');
+      const pd = data(p, `params[${i}]`, 'float32');
+      const gd = data(p.grad, `params[${i}].grad`, 'float32');
       checkShapeIs(p.grad.shape, p.shape, `params[${i}].grad`, `params[${i}]`);
-      if (gd.buffer === pd.buffer) {
+      const state = this.#state[i];
+      deviceOf('Adam.step', { [`params[${i}]`]: p, [`params[${i}].grad`]: p.grad, [`the moments of params[${i}]`]: state?.m });
+      if (gd instanceof DeviceArray ? pd instanceof DeviceArray && gd.handle === pd.handle : gd.buffer === (pd as Float32Array).buffer) {
         throw new InvalidArgumentError(`Expected params[${i}].grad to be a tensor of its own but it shares params[${i}]'s storage`);
       }
     });

@@ -13,7 +13,9 @@
  * if (Number.isFinite(norm)) opt.step();
  */
 import { checkNumber } from '../check.js';
-import { cpuData, type Tensor } from '../tensor/tensor.js';
+import { native } from '../native/binding.js';
+import { DeviceArray } from '../tensor/device_array.js';
+import { data, type F32, type Tensor } from '../tensor/tensor.js';
 import { checkParamList } from './params.js';
 
 /** PyTorch's guard against dividing by a zero norm; it also keeps the clipped norm just under maxNorm. */
@@ -23,17 +25,24 @@ const EPS = 1e-6;
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   const list = checkParamList(params, 'params');
   checkNumber(maxNorm, 'maxNorm', 0, Infinity);
-  const grads = list.flatMap((p, i) => (p.grad === null ? [] : [cpuData(p.grad, `params[${i}].grad`, 'float32')]));
+  const grads = list.flatMap((p, i) => (p.grad === null ? [] : [data(p.grad, `params[${i}].grad`, 'float32')]));
   let sumSquares = 0;
-  for (const g of grads) {
-    for (let j = 0; j < g.length; j++) sumSquares += g[j]! * g[j]!;
-  }
+  for (const g of grads) sumSquares += squares(g);
   const norm = Math.sqrt(sumSquares);
   if (norm > maxNorm && Number.isFinite(norm)) {
     const scale = maxNorm / (norm + EPS);
     for (const g of grads) {
-      for (let j = 0; j < g.length; j++) g[j]! *= scale;
+      if (g instanceof DeviceArray) native().scaleForward(g, g, scale);
+      else for (let j = 0; j < g.length; j++) g[j]! *= scale;
     }
   }
   return norm;
+}
+
+// Σ g² (the GPU sums in double; the loop here in float64 too).
+function squares(g: F32): number {
+  if (g instanceof DeviceArray) return native().sumSquares(g);
+  let s = 0;
+  for (let j = 0; j < g.length; j++) s += g[j]! * g[j]!;
+  return s;
 }

@@ -9,9 +9,10 @@
  */
 import { checkInteger, checkOneOf, checkOptions, checkShape, describe, formatShape } from '../check.js';
 import { DTypeError, InvalidArgumentError, ShapeError } from '../errors.js';
-import { backend, cudaUnavailable, DEVICES, type Device } from '../backend.js';
+import { backend, checkCuda, DEVICES, type Device } from '../backend.js';
 import { Rng } from './random.js';
-import { allocate, type DType, Tensor } from './tensor.js';
+import { upload } from './device_array.js';
+import { allocate, type DType, Tensor, type TypedData } from './tensor.js';
 
 export interface TensorOptions {
   /** Element type; defaults to the data's (Int32Array → int32, otherwise float32). */
@@ -24,18 +25,23 @@ export interface TensorOptions {
 const DTYPES: readonly DType[] = ['float32', 'int32'];
 const TENSOR_OPTIONS = ['dtype', 'device', 'requiresGrad'] as const;
 
-function resolve(opts: unknown, name: string, fallback: DType): { dtype: DType; requiresGrad: boolean } {
+function resolve(opts: unknown, name: string, fallback: DType): { dtype: DType; device: Device; requiresGrad: boolean } {
   const o = checkOptions<TensorOptions>(opts, name, TENSOR_OPTIONS);
   const dtype = o.dtype === undefined ? fallback : checkOneOf(o.dtype, `${name}.dtype`, DTYPES);
   const device = o.device === undefined ? backend.getDevice() : checkOneOf(o.device, `${name}.device`, DEVICES);
-  if (device === 'cuda') throw cudaUnavailable();
+  if (device === 'cuda') checkCuda();
   if (o.requiresGrad !== undefined && typeof o.requiresGrad !== 'boolean') {
     throw new InvalidArgumentError(`Expected a boolean for ${name}.requiresGrad but received ${describe(o.requiresGrad)}`);
   }
   if (o.requiresGrad && dtype !== 'float32') {
     throw new DTypeError(`Only float32 tensors can require gradients, but ${name}.dtype is ${dtype}`);
   }
-  return { dtype, requiresGrad: o.requiresGrad ?? false };
+  return { dtype, device, requiresGrad: o.requiresGrad ?? false };
+}
+
+/** A tensor of host `data` placed on `device` (uploaded for the GPU). */
+function placed(data: TypedData, shape: readonly number[], device: Device, requiresGrad: boolean): Tensor {
+  return new Tensor(device === 'cuda' ? upload(data) : data, shape, requiresGrad);
 }
 
 /** A tensor holding a copy of `data` (row-major) with the given shape. */
@@ -48,7 +54,7 @@ export function tensor(data: Float32Array | Int32Array | readonly number[], shap
   if (data.length !== size) {
     throw new ShapeError(`Expected ${size} elements for shape ${formatShape(s)} but data has ${data.length}`);
   }
-  const { dtype, requiresGrad } = resolve(opts, 'options', data instanceof Int32Array ? 'int32' : 'float32');
+  const { dtype, device, requiresGrad } = resolve(opts, 'options', data instanceof Int32Array ? 'int32' : 'float32');
   if (!isTyped) {
     for (let i = 0; i < data.length; i++) {
       const x = data[i];
@@ -60,21 +66,21 @@ export function tensor(data: Float32Array | Int32Array | readonly number[], shap
   }
   const out = allocate(dtype, size, s);
   out.set(data as ArrayLike<number>);
-  return new Tensor(out, s, requiresGrad);
+  return placed(out, s, device, requiresGrad);
 }
 
 /** A tensor of zeros. */
 export function zeros(shape: readonly number[], opts?: TensorOptions): Tensor {
   const { shape: s, size } = checkShape(shape);
-  const { dtype, requiresGrad } = resolve(opts, 'options', 'float32');
-  return new Tensor(allocate(dtype, size, s), s, requiresGrad);
+  const { dtype, device, requiresGrad } = resolve(opts, 'options', 'float32');
+  return new Tensor(allocate(dtype, size, s, device), s, requiresGrad);
 }
 
 /** A tensor of ones. */
 export function ones(shape: readonly number[], opts?: TensorOptions): Tensor {
   const { shape: s, size } = checkShape(shape);
-  const { dtype, requiresGrad } = resolve(opts, 'options', 'float32');
-  return new Tensor(allocate(dtype, size, s).fill(1), s, requiresGrad);
+  const { dtype, device, requiresGrad } = resolve(opts, 'options', 'float32');
+  return placed(allocate(dtype, size, s).fill(1), s, device, requiresGrad);
 }
 
 export interface RandnOptions {
@@ -95,9 +101,9 @@ export function randn(shape: readonly number[], opts?: RandnOptions): Tensor {
   if (typeof std !== 'number' || !Number.isFinite(std) || std < 0) {
     throw new InvalidArgumentError(`Expected a finite number ≥ 0 for options.std but received ${describe(std)}`);
   }
-  const { requiresGrad } = resolve({ device: o.device, requiresGrad: o.requiresGrad }, 'options', 'float32');
+  const { device, requiresGrad } = resolve({ device: o.device, requiresGrad: o.requiresGrad }, 'options', 'float32');
   const rng = new Rng(seed);
   const out = allocate('float32', size, s);
   for (let i = 0; i < size; i++) out[i] = rng.normal() * std;
-  return new Tensor(out, s, requiresGrad);
+  return placed(out, s, device, requiresGrad);
 }

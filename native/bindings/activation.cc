@@ -31,11 +31,10 @@ Dims read_dims(const Napi::CallbackInfo& info, size_t first) {
   return Dims{int_arg(info, first, "rows", 0, kMaxDim), int_arg(info, first + 1, "cols", 0, kMaxDim)};
 }
 
-const float* bias_arg(const Napi::CallbackInfo& info, size_t i, const Dims& d) {
-  const std::optional<F32> b = f32_arg_or_null(info, i, "bias");
-  if (!b) return nullptr;
-  check_length(b->length, d.cols, "bias");
-  return b->data;
+std::optional<F32> bias_arg(const Napi::CallbackInfo& info, size_t i, const Dims& d) {
+  std::optional<F32> b = f32_arg_or_null(info, i, "bias");
+  if (b) check_length(b->length, d.cols, "bias");
+  return b;
 }
 
 template <bool Naive>
@@ -43,10 +42,12 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   const F32 y = f32_arg(info, 0, "y"), x = f32_arg(info, 1, "x");
   const Dims d = read_dims(info, 3);
   const Act act = act_arg(info, 5);
-  const float* b = bias_arg(info, 2, d);
+  const std::optional<F32> b = bias_arg(info, 2, d);
   check_length(x.length, d.rows * d.cols, "x");
   check_length(y.length, d.rows * d.cols, "y");
-  (Naive ? cpu::ref::activation_forward : kernels().activation_forward)(act, x.data, b, y.data, d.rows, d.cols);
+  const cuda::Api* gpu = on_gpu({&y, &x, b ? &*b : nullptr}, Naive);
+  (gpu ? gpu->activation_forward : Naive ? cpu::ref::activation_forward : kernels().activation_forward)(
+      act, x.data, b ? b->data : nullptr, y.data, d.rows, d.cols);
   return info.Env().Undefined();
 }
 
@@ -57,15 +58,16 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   const F32 x = f32_arg(info, 2, "x"), dy = f32_arg(info, 4, "dy");
   const Dims d = read_dims(info, 5);
   const Act act = act_arg(info, 7);
-  const float* b = bias_arg(info, 3, d);
-  if (bool(db) != (b != nullptr))
+  const std::optional<F32> b = bias_arg(info, 3, d);
+  if (db.has_value() != b.has_value())
     throw Error(Code::InvalidArgument, "Expected dBias exactly when bias is given (both or neither are null)");
   if (db) check_length(db->length, d.cols, "dBias");
   check_length(x.length, d.rows * d.cols, "x");
   check_length(dy.length, d.rows * d.cols, "dy");
   check_length(dx.length, d.rows * d.cols, "dx");
-  (Naive ? cpu::ref::activation_backward : kernels().activation_backward)(act, x.data, b, dy.data, dx.data,
-                                                                          db ? db->data : nullptr, d.rows, d.cols);
+  const cuda::Api* gpu = on_gpu({&dx, db ? &*db : nullptr, &x, b ? &*b : nullptr, &dy}, Naive);
+  (gpu ? gpu->activation_backward : Naive ? cpu::ref::activation_backward : kernels().activation_backward)(
+      act, x.data, b ? b->data : nullptr, dy.data, dx.data, db ? db->data : nullptr, d.rows, d.cols);
   return info.Env().Undefined();
 }
 

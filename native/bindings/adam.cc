@@ -37,7 +37,8 @@ Napi::Value update(const Napi::CallbackInfo& info) {
   check_length(m.length, a.n, "m");
   check_length(v.length, a.n, "v");
   a.param = p.data, a.grad = g.data, a.m = m.data, a.v = v.data;
-  (Naive ? cpu::ref::adam_update : kernels().adam_update)(a);
+  const cuda::Api* gpu = on_gpu({&p, &g, &m, &v}, Naive);
+  (gpu ? gpu->adam_update : Naive ? cpu::ref::adam_update : kernels().adam_update)(a);
   return info.Env().Undefined();
 }
 

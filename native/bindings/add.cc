@@ -19,7 +19,9 @@ Napi::Value bias_forward(const Napi::CallbackInfo& info) {
   check_length(x.length, rows * cols, "x");
   check_length(y.length, rows * cols, "y");
   check_length(b.length, cols, "bias");
-  (Naive ? cpu::ref::add_bias_forward : kernels().add_bias_forward)(x.data, b.data, y.data, rows, cols);
+  const cuda::Api* gpu = on_gpu({&y, &x, &b}, Naive);
+  (gpu ? gpu->add_bias_forward : Naive ? cpu::ref::add_bias_forward : kernels().add_bias_forward)(x.data, b.data,
+                                                                                                  y.data, rows, cols);
   return info.Env().Undefined();
 }
 
@@ -29,7 +31,9 @@ Napi::Value bias_backward(const Napi::CallbackInfo& info) {
   const int64_t rows = int_arg(info, 2, "rows", 0, kMaxDim), cols = int_arg(info, 3, "cols", 0, kMaxDim);
   check_length(dy.length, rows * cols, "dy");
   check_length(db.length, cols, "dBias");
-  (Naive ? cpu::ref::add_bias_backward : kernels().add_bias_backward)(dy.data, db.data, rows, cols);
+  const cuda::Api* gpu = on_gpu({&db, &dy}, Naive);
+  (gpu ? gpu->add_bias_backward : Naive ? cpu::ref::add_bias_backward : kernels().add_bias_backward)(dy.data, db.data,
+                                                                                                     rows, cols);
   return info.Env().Undefined();
 }
 
@@ -40,7 +44,8 @@ Napi::Value add(const Napi::CallbackInfo& info) {
   check_length(a.length, n, "a");
   check_length(b.length, n, "b");
   check_length(y.length, n, "y");
-  (Naive ? cpu::ref::add_forward : kernels().add_forward)(a.data, b.data, y.data, n);
+  const cuda::Api* gpu = on_gpu({&y, &a, &b}, Naive);
+  (gpu ? gpu->add_forward : Naive ? cpu::ref::add_forward : kernels().add_forward)(a.data, b.data, y.data, n);
   return info.Env().Undefined();
 }
 

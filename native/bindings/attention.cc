@@ -1,5 +1,5 @@
 // N-API glue for scaled dot-product attention (kernels/attention.h). All tensors are contiguous
-// Float32Arrays; kvLengths is an Int32Array [batch] or null.
+// Float32Arrays, or all DeviceArrays (the CUDA kernels); kvLengths is a host Int32Array [batch] or null.
 //
 //   attentionForward(out, lse, q, k, v, batch, heads, lq, lk, d, causal, scale, kvLengths)
 //   attentionBackward(dq, dk, dv, q, k, v, out, lse, dout, batch, heads, lq, lk, d, causal, scale, kvLengths)
@@ -56,7 +56,9 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   const AttentionArgs a = read_args(info, 5, q, k, v);
   check_length(out.length, int64_t(q.length), "out");
   check_length(lse.length, elements({a.batch, a.heads, a.lq}), "lse");
-  (Naive ? cpu::ref::attention_forward : kernels().attention_forward)(a, out.data, lse.data);
+  const cuda::Api* gpu = on_gpu({&out, &lse, &q, &k, &v}, Naive);
+  (gpu ? gpu->attention_forward : Naive ? cpu::ref::attention_forward : kernels().attention_forward)(a, out.data,
+                                                                                                    lse.data);
   return info.Env().Undefined();
 }
 
@@ -72,8 +74,9 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   check_length(dk.length, int64_t(k.length), "dk");
   check_length(dv.length, int64_t(k.length), "dv");
   check_length(lse.length, elements({a.batch, a.heads, a.lq}), "lse");
-  (Naive ? cpu::ref::attention_backward : kernels().attention_backward)(a, out.data, dout.data, lse.data, dq.data,
-                                                                         dk.data, dv.data);
+  const cuda::Api* gpu = on_gpu({&dq, &dk, &dv, &q, &k, &v, &out, &lse, &dout}, Naive);
+  (gpu ? gpu->attention_backward : Naive ? cpu::ref::attention_backward : kernels().attention_backward)(
+      a, out.data, dout.data, lse.data, dq.data, dk.data, dv.data);
   return info.Env().Undefined();
 }
 

@@ -41,12 +41,15 @@ std::string describe(const Napi::Value& v) {
 
 F32 f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   const Napi::Value v = info[i];
+  if (const std::optional<DeviceView> d = device_view(v, name, "float32")) {
+    return F32{{name, d->block}, static_cast<float*>(d->data), d->length};
+  }
   if (!v.IsTypedArray()) expected(info, i, "a Float32Array", name);
   if (v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw Error(Code::DType, std::string("Expected a Float32Array for ") + name + " but received " + describe(v));
   auto arr = v.As<Napi::Float32Array>();
   // A detached buffer reports length 0 and a null pointer; callers then fail their length checks.
-  return F32{arr.ElementLength() ? arr.Data() : nullptr, arr.ElementLength()};
+  return F32{{name, nullptr}, arr.ElementLength() ? arr.Data() : nullptr, arr.ElementLength()};
 }
 
 std::optional<F32> f32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name) {
@@ -57,11 +60,14 @@ std::optional<F32> f32_arg_or_null(const Napi::CallbackInfo& info, size_t i, con
 
 I32 i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   const Napi::Value v = info[i];
+  if (const std::optional<DeviceView> d = device_view(v, name, "int32")) {
+    return I32{{name, d->block}, static_cast<const int32_t*>(d->data), d->length};
+  }
   if (!v.IsTypedArray()) expected(info, i, "an Int32Array", name);
   if (v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
     throw Error(Code::DType, std::string("Expected an Int32Array for ") + name + " but received " + describe(v));
   auto arr = v.As<Napi::Int32Array>();
-  return I32{arr.ElementLength() ? arr.Data() : nullptr, arr.ElementLength()};
+  return I32{{name, nullptr}, arr.ElementLength() ? arr.Data() : nullptr, arr.ElementLength()};
 }
 
 const double* f64_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length) {
@@ -79,6 +85,9 @@ const double* f64_arg_or_null(const Napi::CallbackInfo& info, size_t i, const ch
 const int32_t* i32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length) {
   if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
   const I32 arr = i32_arg(info, i, name);
+  if (arr.block)  // read on the host by the binding, so it must live there
+    throw Error(Code::Device, std::string("Expected an Int32Array (host memory) for ") + name +
+                                  " but received a cuda device array");
   if (arr.length != expected_length)
     throw Error(Code::Shape, std::string("Expected ") + std::to_string(expected_length) + " entries in " + name +
                                  " but received " + std::to_string(arr.length));
@@ -119,6 +128,81 @@ bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!info[i].IsString()) expected(info, i, "a string", name);
   return info[i].As<Napi::String>().Utf8Value();
+}
+
+const cuda::Api* on_gpu(std::initializer_list<const Buffer*> buffers, bool naive) {
+  const Buffer* first = nullptr;
+  for (const Buffer* b : buffers) {
+    if (!b) continue;
+    if (b->block && b->block->freed)
+      throw Error(Code::Disposed, std::string("Expected live GPU memory for ") + b->name +
+                                      " but it was freed while the arguments were read");
+    if (!first) first = b;
+    else if ((b->block != nullptr) != (first->block != nullptr))
+      throw Error(Code::Device, std::string("Expected every buffer on one device but ") + first->name + " is on " +
+                                    (first->block ? "cuda" : "the cpu") + " and " + b->name + " on " +
+                                    (b->block ? "cuda" : "the cpu"));
+  }
+  if (!first || !first->block) return nullptr;
+  if (naive)
+    throw Error(Code::Device, std::string("Expected cpu buffers for a naive kernel (the reference loops run on the "
+                                          "CPU only) but ") + first->name + " is on cuda");
+  return cuda::api();  // not null: a GPU view exists only when the CUDA code does (device.cc)
+}
+
+namespace {
+// A value for an error message, without calling into JS (ToString on a symbol or a proxy could throw).
+std::string what(const Napi::Value& v) {
+  switch (v.Type()) {
+    case napi_number: return "the number " + v.ToString().Utf8Value();
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "a boolean";
+    case napi_string: return "a string";
+    default: return v.IsArray() ? "an array" : v.IsTypedArray() ? "a typed array" : "an object";
+  }
+}
+}  // namespace
+
+int dims_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t* out) {
+  const Napi::Value v = info[i];
+  if (!v.IsArray())
+    throw Error(Code::InvalidArgument, std::string("Expected an array of non-negative integers for ") + name +
+                                           " but received " + what(v));
+  const Napi::Array arr = v.As<Napi::Array>();
+  const uint32_t n = arr.Length();
+  if (n > cpu::kMaxCopyRank)
+    throw Error(Code::Shape, std::string("Expected at most ") + std::to_string(cpu::kMaxCopyRank) + " entries in " +
+                                 name + " but received " + std::to_string(n));
+  for (uint32_t k = 0; k < n; ++k) {
+    const Napi::Value e = arr.Get(k);
+    const double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= double(kMaxSafeInteger) && d == double(int64_t(d))))
+      throw Error(Code::InvalidArgument, std::string("Expected a non-negative integer for ") + name + "[" +
+                                             std::to_string(k) + "] but received " + what(e));
+    out[k] = static_cast<int64_t>(d);
+  }
+  return static_cast<int>(n);
+}
+
+std::string join_dims(const int64_t* v, int n) {
+  std::string s = "[";
+  for (int k = 0; k < n; ++k) s += (k ? ", " : "") + std::to_string(v[k]);
+  return s + "]";
+}
+
+void check_reach(const int64_t* shape, int rank, const int64_t* strides, int64_t offset, size_t length,
+                 const char* name) {
+  __int128 last = offset;
+  for (int k = 0; k < rank; ++k) last += static_cast<__int128>(shape[k] - 1) * strides[k];
+  if (last >= static_cast<__int128>(length)) {
+    const std::string reach = last > kMaxSafeInteger ? "beyond 2^53" : std::to_string(static_cast<int64_t>(last));
+    throw Error(Code::OutOfRange, std::string("Expected every element reached in ") + name +
+                                      " to lie below its length " + std::to_string(length) + " but shape " +
+                                      join_dims(shape, rank) + " with " + name + "Strides " +
+                                      join_dims(strides, rank) + " from " + name + "Offset " +
+                                      std::to_string(offset) + " reaches element " + reach);
+  }
 }
 
 void check_length(size_t length, int64_t expected, const char* name) {

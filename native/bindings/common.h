@@ -6,9 +6,11 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
+#include "../cuda.h"
 #include "../errors.h"
 
 namespace nf::napi {
@@ -16,22 +18,49 @@ namespace nf::napi {
 // The largest dimension a binding accepts: products of two stay far inside int64_t.
 constexpr int64_t kMaxDim = (int64_t(1) << 31) - 1;
 
-struct F32 {
+// A block of GPU memory behind a lib/tensor/device_array.ts DeviceArray (bindings/device.cc).
+struct Block {
+  void* ptr;
+  size_t bytes;
+  bool freed;
+};
+
+// Where a buffer argument lives: a typed array on the host, or a DeviceArray view of a GPU block.
+struct Buffer {
+  const char* name;
+  const Block* block;  // null for a typed array
+};
+
+struct F32 : Buffer {
   float* data;
   size_t length;
 };
 
-struct I32 {
+struct I32 : Buffer {
   const int32_t* data;
   size_t length;
 };
 
+// A DeviceArray argument ({ handle, offset, length, dtype }, lib/tensor/device_array.ts), checked: a
+// handle made by device.cc, not freed, the dtype asked for, offset + length inside the block. nullopt
+// for anything that is not an object with a `handle` (typed arrays, numbers...); `dtype` null accepts
+// either dtype. bindings/device.cc.
+struct DeviceView {
+  const Block* block;
+  void* data;         // the block's memory at the view's offset
+  size_t length;      // elements
+  const char* dtype;  // "float32" or "int32"
+};
+std::optional<DeviceView> device_view(const Napi::Value& v, const char* name, const char* dtype);
+
 // Argument readers; `name` appears in the error message ("Expected a Float32Array for a but received ...").
+// f32_arg and i32_arg also take a DeviceArray of their dtype (a GPU view; see on_gpu).
 F32 f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 // A Float32Array, or nothing for null (undefined is an error: an argument forgotten, not declined).
 std::optional<F32> f32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name);
 I32 i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
-// An Int32Array of exactly `expected_length` entries, or nullptr for null or undefined.
+// An Int32Array (host memory, never a device array) of exactly `expected_length` entries, or nullptr for
+// null or undefined.
 const int32_t* i32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length);
 // A Float64Array, or nullptr/length 0 for null or undefined.
 const double* f64_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length);
@@ -40,6 +69,22 @@ int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int6
 double number_arg(const Napi::CallbackInfo& info, size_t i, const char* name, double min, double max);
 bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+
+// The CUDA kernels when every given buffer (null entries are skipped) is a GPU view, null when all are
+// host arrays. Mixed devices, `naive` on GPU views, or a view whose memory was freed while the arguments
+// were read (by a getter) are errors. Call it after reading every argument, right before the kernel.
+const cuda::Api* on_gpu(std::initializer_list<const Buffer*> buffers, bool naive = false);
+
+// Dimension lists (shapes, strides: plain arrays of non-negative safe integers).
+constexpr int64_t kMaxSafeInteger = (int64_t(1) << 53) - 1;
+// Reads an array of at most cpu::kMaxCopyRank such integers at info[i] into out; returns its length.
+int dims_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t* out);
+// "[2, 3, 4]".
+std::string join_dims(const int64_t* v, int n);
+// Throws OutOfRange unless offset + Σ (shape_k − 1)·strides_k < length, i.e. every element that the
+// index space of `shape` (no 0 in it) reaches through `strides` lies inside a buffer of `length`.
+void check_reach(const int64_t* shape, int rank, const int64_t* strides, int64_t offset, size_t length,
+                 const char* name);
 
 // Throws Code::Shape unless a buffer named `name` has `expected` elements.
 void check_length(size_t length, int64_t expected, const char* name);

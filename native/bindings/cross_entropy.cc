@@ -18,9 +18,9 @@ constexpr double kInt32Min = std::numeric_limits<int32_t>::min(), kInt32Max = st
 
 // Reads the arguments the two directions share (logits at 1, targets at 2, then n, v, ε, ignoreIndex at
 // `dims`), checks every target and returns the kernel's arguments and the number of kept rows.
-std::pair<cpu::CrossEntropyArgs, int64_t> read_args(const Napi::CallbackInfo& info, size_t logits_at, size_t dims) {
-  const F32 logits = f32_arg(info, logits_at, "logits");
-  const I32 targets = i32_arg(info, logits_at + 1, "targets");
+// On the GPU the targets are checked by the kernels (see native/cuda.h) and the count is left to them (-1).
+std::pair<cpu::CrossEntropyArgs, int64_t> read_args(const Napi::CallbackInfo& info, size_t logits_at, size_t dims,
+                                                    const F32& logits, const I32& targets) {
   cpu::CrossEntropyArgs a{};
   a.n = int_arg(info, dims, "n", 0, kMaxDim);
   a.v = int_arg(info, dims + 1, "v", 1, kMaxDim);
@@ -30,6 +30,7 @@ std::pair<cpu::CrossEntropyArgs, int64_t> read_args(const Napi::CallbackInfo& in
   check_length(targets.length, a.n, "targets");
   a.logits = logits.data;
   a.targets = targets.data;
+  if (targets.block) return {a, -1};
   int64_t kept = 0;
   for (int64_t i = 0; i < a.n; ++i) {
     const int32_t t = a.targets[i];
@@ -45,22 +46,30 @@ std::pair<cpu::CrossEntropyArgs, int64_t> read_args(const Napi::CallbackInfo& in
 
 template <bool Naive>
 Napi::Value forward(const Napi::CallbackInfo& info) {
-  const F32 lse = f32_arg(info, 0, "lse");
-  const auto [a, kept] = read_args(info, 1, 3);
+  const F32 lse = f32_arg(info, 0, "lse"), logits = f32_arg(info, 1, "logits");
+  const I32 targets = i32_arg(info, 2, "targets");
+  auto [a, kept] = read_args(info, 1, 3, logits, targets);
   check_length(lse.length, a.n, "lse");
-  const double total = (Naive ? cpu::ref::cross_entropy_forward : kernels().cross_entropy_forward)(a, lse.data);
+  double total;
+  if (const cuda::Api* gpu = on_gpu({&lse, &logits, &targets}, Naive)) total = gpu->cross_entropy_forward(a, lse.data, &kept);
+  else total = (Naive ? cpu::ref::cross_entropy_forward : kernels().cross_entropy_forward)(a, lse.data);
   return Napi::Number::New(info.Env(), kept > 0 ? total / double(kept) : std::numeric_limits<double>::quiet_NaN());
 }
 
 template <bool Naive>
 Napi::Value backward(const Napi::CallbackInfo& info) {
-  const F32 dlogits = f32_arg(info, 0, "dLogits");
-  const auto [a, kept] = read_args(info, 1, 4);
+  const F32 dlogits = f32_arg(info, 0, "dLogits"), logits = f32_arg(info, 1, "logits");
+  const I32 targets = i32_arg(info, 2, "targets");
+  const auto [a, kept] = read_args(info, 1, 4, logits, targets);
   const F32 lse = f32_arg(info, 3, "lse");
   const double grad = number_arg(info, 8, "gradOutput", -std::numeric_limits<double>::infinity(),
                                  std::numeric_limits<double>::infinity());
   check_length(dlogits.length, a.n * a.v, "dLogits");
   check_length(lse.length, a.n, "lse");
+  if (const cuda::Api* gpu = on_gpu({&dlogits, &logits, &targets, &lse}, Naive)) {
+    gpu->cross_entropy_backward(a, lse.data, float(grad), dlogits.data);
+    return info.Env().Undefined();
+  }
   const float scale = kept > 0 ? float(grad / double(kept)) : 0.0f;
   (Naive ? cpu::ref::cross_entropy_backward : kernels().cross_entropy_backward)(a, lse.data, scale, dlogits.data);
   return info.Env().Undefined();

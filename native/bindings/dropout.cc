@@ -19,7 +19,9 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   const uint64_t seed = uint64_t(int_arg(info, 3, "seed", 0, kMaxSafe));
   const uint64_t offset = uint64_t(int_arg(info, 4, "offset", 0, kMaxSafe));
   check_length(y.length, int64_t(x.length), "y");
-  (Naive ? cpu::ref::dropout_forward : kernels().dropout_forward)(x.data, y.data, int64_t(x.length), p, seed, offset);
+  const cuda::Api* gpu = on_gpu({&y, &x}, Naive);
+  (gpu ? gpu->dropout_forward : Naive ? cpu::ref::dropout_forward : kernels().dropout_forward)(
+      x.data, y.data, int64_t(x.length), p, seed, offset);
   return info.Env().Undefined();
 }
 

@@ -37,7 +37,8 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   a.n = n, a.c = c, a.x = x.data, a.residual = has_residual ? residual->data : nullptr, a.gamma = gamma.data;
   a.beta = beta.data, a.eps = float(eps), a.y = y.data, a.sum = has_residual ? sum->data : nullptr;
   a.mean = mean.data, a.rstd = rstd.data;
-  (Naive ? cpu::ref::layer_norm_forward : kernels().layer_norm_forward)(a);
+  const cuda::Api* gpu = on_gpu({&y, sum ? &*sum : nullptr, &mean, &rstd, &x, residual ? &*residual : nullptr, &gamma, &beta}, Naive);
+  (gpu ? gpu->layer_norm_forward : Naive ? cpu::ref::layer_norm_forward : kernels().layer_norm_forward)(a);
   return info.Env().Undefined();
 }
 
@@ -57,7 +58,8 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   check_length(rstd.length, n, "rstd");
   const cpu::LayerNormGradArgs a{n,         c,         dy.data, s.data,      gamma.data,
                                  mean.data, rstd.data, dx.data, dgamma.data, dbeta.data};
-  (Naive ? cpu::ref::layer_norm_backward : kernels().layer_norm_backward)(a);
+  const cuda::Api* gpu = on_gpu({&dx, &dgamma, &dbeta, &dy, &s, &gamma, &mean, &rstd}, Naive);
+  (gpu ? gpu->layer_norm_backward : Naive ? cpu::ref::layer_norm_backward : kernels().layer_norm_backward)(a);
   return info.Env().Undefined();
 }
 

@@ -1,4 +1,5 @@
-// N-API glue for GEMM. Operands are contiguous row-major matrices inside Float32Arrays; a batch of
+// N-API glue for GEMM. Operands are contiguous row-major matrices inside Float32Arrays (or all inside
+// DeviceArrays: the CUDA GEMM, one launch per product); a batch of
 // `batch` products reads A and B at per-batch element offsets (Float64Array, or null for the contiguous
 // layout), which is how lib/ops/matmul.ts expresses broadcasting. C is always contiguous [batch, M, N].
 //
@@ -111,7 +112,9 @@ std::pair<Operand, Operand> read_batch(const Napi::CallbackInfo& info, size_t fi
   return {ao, bo};
 }
 
-MatmulFn pick(bool naive) { return naive ? cpu::ref::matmul_forward : kernels().matmul_forward; }
+MatmulFn pick(bool naive, const cuda::Api* gpu) {
+  return gpu ? gpu->matmul_forward : naive ? cpu::ref::matmul_forward : kernels().matmul_forward;
+}
 
 template <bool Naive>
 Napi::Value forward(const Napi::CallbackInfo& info) {
@@ -121,15 +124,16 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   const auto [ao, bo] = read_batch(info, 9, d, a, b, Operand{"c", c.length, nullptr, 0});
   const std::optional<F32> bias = f32_arg_or_null(info, 12, "bias");
   if (bias) check_length(bias->length, d.n, "bias");
-  run_forward(pick(Naive), d, c.data, a.data, ao, b.data, bo, accumulate, bias ? bias->data : nullptr);
+  const cuda::Api* gpu = on_gpu({&c, &a, &b, bias ? &*bias : nullptr}, Naive);
+  run_forward(pick(Naive, gpu), d, c.data, a.data, ao, b.data, bo, accumulate, bias ? bias->data : nullptr);
   return info.Env().Undefined();
 }
 
 template <bool Naive>
 Napi::Value backward(const Napi::CallbackInfo& info) {
   const bool want_da = !info[0].IsNull(), want_db = !info[1].IsNull();
-  const F32 da = want_da ? f32_arg(info, 0, "dA") : F32{nullptr, 0};
-  const F32 db = want_db ? f32_arg(info, 1, "dB") : F32{nullptr, 0};
+  const F32 da = want_da ? f32_arg(info, 0, "dA") : F32{{"", nullptr}, nullptr, 0};
+  const F32 db = want_db ? f32_arg(info, 1, "dB") : F32{{"", nullptr}, nullptr, 0};
   const F32 dc = f32_arg(info, 2, "dC"), a = f32_arg(info, 3, "a"), b = f32_arg(info, 4, "b");
   Dims d = read_dims(info, 5);
   const auto [ao, bo] = read_batch(info, 10, d, a, b, Operand{"dC", dc.length, nullptr, 0});
@@ -140,7 +144,8 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   if (want_db && db.length != b.length)
     throw Error(Code::Shape, "Expected dB to have the " + std::to_string(b.length) + " elements of b but it has " +
                                  std::to_string(db.length));
-  run_backward(pick(Naive), d, want_da ? da.data : nullptr, want_db ? db.data : nullptr, dc.data, a.data, ao,
+  const cuda::Api* gpu = on_gpu({want_da ? &da : nullptr, want_db ? &db : nullptr, &dc, &a, &b}, Naive);
+  run_backward(pick(Naive, gpu), d, want_da ? da.data : nullptr, want_db ? db.data : nullptr, dc.data, a.data, ao,
                b.data, bo);
   return info.Env().Undefined();
 }

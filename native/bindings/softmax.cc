@@ -15,7 +15,8 @@ Napi::Value forward(const Napi::CallbackInfo& info) {
   const int64_t n = int_arg(info, 2, "n", 0, kMaxDim), c = int_arg(info, 3, "c", 0, kMaxDim);
   check_length(y.length, n * c, "y");
   check_length(x.length, n * c, "x");
-  (Naive ? cpu::ref::softmax_forward : kernels().softmax_forward)(y.data, x.data, n, c);
+  const cuda::Api* gpu = on_gpu({&y, &x}, Naive);
+  (gpu ? gpu->softmax_forward : Naive ? cpu::ref::softmax_forward : kernels().softmax_forward)(y.data, x.data, n, c);
   return info.Env().Undefined();
 }
 
@@ -26,7 +27,9 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   check_length(dx.length, n * c, "dx");
   check_length(dy.length, n * c, "dy");
   check_length(y.length, n * c, "y");
-  (Naive ? cpu::ref::softmax_backward : kernels().softmax_backward)(dx.data, dy.data, y.data, n, c);
+  const cuda::Api* gpu = on_gpu({&dx, &dy, &y}, Naive);
+  (gpu ? gpu->softmax_backward : Naive ? cpu::ref::softmax_backward : kernels().softmax_backward)(dx.data, dy.data,
+                                                                                                  y.data, n, c);
   return info.Env().Undefined();
 }
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  DisposedError, DTypeError, InvalidArgumentError, NodeformerError, OutOfRangeError, ops, ShapeError, tensor, zeros,
+  DeviceError, DisposedError, DTypeError, InvalidArgumentError, NodeformerError, OutOfRangeError, ops, ShapeError, tensor, zeros,
 } from '../../lib/index.js';
 import { native } from '../../lib/native/binding.js';
 
@@ -332,7 +332,41 @@ const stridedCopyCases: Cases = [
   ['dst and src overlapping views of one buffer', [shared.subarray(2), shared.subarray(0, 6), [2, 3], [3, 1], [3, 1], 0, 0], InvalidArgumentError],
 ];
 
+// GPU memory and the GPU-only kernels: what can be checked without a GPU is every refusal that comes before
+// one is touched (a typed array where a DeviceArray belongs is a DeviceError, not a read of host memory).
+const notAView = { handle: {}, offset: 0, length: 4, dtype: 'float32' };
+const deviceCases: Record<string, Cases> = {
+  cudaStatus: [], // takes nothing
+  deviceAlloc: [
+    ['negative bytes', [-1, false], InvalidArgumentError],
+    ['zero not a boolean', [16, 1], InvalidArgumentError],
+  ],
+  deviceFree: [['not a handle', [{}], InvalidArgumentError], ['a number', [3], InvalidArgumentError]],
+  deviceUpload: [['dst a Float32Array', [F(4), F(4)], InvalidArgumentError], ['dst an object posing as a view', [notAView, F(4)], InvalidArgumentError]],
+  deviceDownload: [['src a Float32Array', [F(4), F(4)], InvalidArgumentError], ['src an object posing as a view', [F(4), notAView], InvalidArgumentError]],
+  deviceCopy: [['host arrays', [F(4), F(4)], InvalidArgumentError]],
+  deviceMemory: [], // takes nothing
+  deviceEmptyCache: [], // takes nothing
+  deviceSynchronize: [], // takes nothing (throws a DeviceError without a GPU)
+  setTf32: [['a number', [1], InvalidArgumentError]],
+  binaryForward: [
+    ['an unknown op', ['div', F(4), F(4), F(4), [4], [1], [1]], InvalidArgumentError],
+    ['a rank-7 shape', ['add', F(1), F(1), F(1), [1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]], ShapeError],
+    ['strides of another rank', ['add', F(4), F(4), F(4), [4], [1, 1], [1]], ShapeError],
+    ['host arrays', ['add', F(4), F(4), F(4), [4], [1], [1]], DeviceError],
+  ],
+  reduceSum: [
+    ['shape not an array', [F(1), F(4), 4, [0], 1], InvalidArgumentError],
+    ['host arrays', [F(1), F(4), [4], [0], 1], DeviceError],
+    ['scale NaN', [F(1), F(4), [4], [0], Number.NaN], InvalidArgumentError],
+  ],
+  scaleForward: [['host arrays', [F(4), F(4), 2], DeviceError], ['s a string', [F(4), F(4), '2'], InvalidArgumentError]],
+  fillForward: [['a host array', [F(4), 0], DeviceError]],
+  sumSquares: [['a host array', [F(4)], DeviceError], ['an Int32Array', [new Int32Array(4)], DTypeError]],
+};
+
 const CASES: Record<string, Cases> = {
+  ...deviceCases,
   attentionForward: attentionCases,
   attentionForwardNaive: attentionCases,
   attentionBackward: attentionBackwardCases,
