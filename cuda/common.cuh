@@ -47,7 +47,7 @@ class Scratch {
   void* p_;
 };
 
-constexpr int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+__host__ __device__ constexpr int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Grid size for a grid-stride loop over n elements: enough blocks to fill the GPU a few times over.
 inline unsigned grid_for(int64_t n, int threads) {
