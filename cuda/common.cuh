@@ -37,7 +37,12 @@ inline void check_launch(const char* kernel) { check(cudaGetLastError(), kernel)
 class Scratch {
  public:
   explicit Scratch(size_t bytes) : p_(bytes ? device_alloc(bytes) : nullptr) {}
-  ~Scratch() { device_free(p_); }
+  ~Scratch() {
+    try {
+      device_free(p_);
+    } catch (...) {  // a destructor must not throw; the block is lost to the cache, not corrupted
+    }
+  }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
   template <typename T>
