@@ -9,8 +9,9 @@
 // The CPU binding checks every id before its kernel runs; here the ids live on the device, so the forward
 // checks them there: a pass over the ids records the lowest position of an id outside [0, vocab) (atomicMin
 // on a device word), the copy skips such rows (writing nothing for them), and the launcher synchronises to
-// read the word and throws Code::OutOfRange with the binding's message. The backward trusts the ids the
-// forward has checked (it has no vocab to check against).
+// read the word and throws Code::OutOfRange with the binding's message. The backward skips ids outside
+// [0, vocab) (the forward has refused them; this keeps a bad id from writing outside dw when the backward
+// is called on its own).
 //
 // Geometry: grid-stride loops over the n·cols elements (grid_for, 256 threads), so a warp copies 32
 // adjacent floats of a row (coalesced on both sides) whatever cols is; the row and column are tracked along
@@ -60,12 +61,12 @@ __global__ void forward_kernel(const float* w, const int32_t* ids, float* out, i
 }
 
 __global__ void backward_kernel(const int32_t* ids, const float* dout, float* dw, int64_t total, int64_t cols,
-                                int64_t padding_idx) {
+                                int64_t padding_idx, int64_t vocab) {
   int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (Cursor at(e, stride, cols); e < total; e += stride, at.advance()) {
     const int32_t id = ids[at.r];
-    if (id != padding_idx) atomicAdd(dw + int64_t(id) * cols + at.j, dout[e]);
+    if (id != padding_idx && id >= 0 && id < vocab) atomicAdd(dw + int64_t(id) * cols + at.j, dout[e]);
   }
 }
 
@@ -94,9 +95,10 @@ void embedding_forward(const float* w, const int32_t* ids, float* out, int64_t n
 }
 
 void embedding_backward(const int32_t* ids, const float* dout, float* dw, int64_t n, int64_t cols,
-                        int64_t padding_idx) {
+                        int64_t padding_idx, int64_t vocab) {
   if (n <= 0 || cols <= 0) return;
-  backward_kernel<<<grid_for(n * cols, kThreads), kThreads, 0, stream()>>>(ids, dout, dw, n * cols, cols, padding_idx);
+  backward_kernel<<<grid_for(n * cols, kThreads), kThreads, 0, stream()>>>(ids, dout, dw, n * cols, cols, padding_idx,
+                                                                           vocab);
   check_launch("embedding_backward");
 }
 
