@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../native/errors.h"
+#include "../native/kernels/strided_copy.h"
 
 namespace nf::cuda {
 
@@ -58,6 +59,18 @@ __host__ __device__ constexpr int64_t ceil_div(int64_t a, int64_t b) { return (a
 inline unsigned grid_for(int64_t n, int threads) {
   const int64_t want = ceil_div(n, threads), cap = int64_t(sm_count()) * 8;
   return unsigned(want < 1 ? 1 : want < cap ? want : cap);
+}
+
+// The offsets in both operands of index `flat` (row-major) over dims [0, dims) of l.
+__device__ __forceinline__ void offsets(const cpu::MergedDims& l, int dims, int64_t flat, int64_t& o0, int64_t& o1) {
+  o0 = 0;
+  o1 = 0;
+  for (int k = dims - 1; k >= 0; --k) {
+    const int64_t q = flat / l.shape[k], i = flat - q * l.shape[k];
+    o0 += i * l.strides[0][k];
+    o1 += i * l.strides[1][k];
+    flat = q;
+  }
 }
 
 __device__ __forceinline__ float warp_sum(float x) {

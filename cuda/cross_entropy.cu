@@ -22,15 +22,12 @@
 // the same single block, writing the scale that the row kernel reads.
 #include <string>
 
-#include "common.cuh"
 #include "kernels.h"
+#include "rows.cuh"
 
 namespace nf::cuda {
 namespace {
 
-constexpr int64_t kWarpCols = 1024;  // rows up to this long get one warp each
-constexpr int kWarpBlock = 256;      // 8 warps: 8 rows per block
-constexpr int kRowBlock = 512;       // threads on one longer row
 constexpr int kTotalBlock = 1024;    // the one block that sums losses and counts kept rows
 constexpr unsigned long long kNoRow = ~0ull;
 
@@ -41,30 +38,6 @@ struct ForwardResult {
   unsigned long long bad_row;    // the lowest row with an invalid target, or kNoRow
   int32_t bad_target;            // its target, when there is one
 };
-
-// Which rows a group (one warp, or the whole block) owns, and which elements of a row its thread takes.
-template <bool kWarp>
-struct RowGroup {
-  int lane, width;
-  int64_t first, stride;
-  __device__ RowGroup()
-      : lane(kWarp ? int(threadIdx.x & 31) : int(threadIdx.x)),
-        width(kWarp ? 32 : int(blockDim.x)),
-        first(kWarp ? int64_t(blockIdx.x) * (blockDim.x >> 5) + (threadIdx.x >> 5) : int64_t(blockIdx.x)),
-        stride(kWarp ? int64_t(gridDim.x) * (blockDim.x >> 5) : int64_t(gridDim.x)) {}
-};
-
-template <bool kWarp>
-__device__ __forceinline__ float group_sum(float v, float* shared) {
-  if constexpr (kWarp) return warp_sum(v);
-  else return block_sum(v, shared);
-}
-
-template <bool kWarp>
-__device__ __forceinline__ float group_max(float v, float* shared) {
-  if constexpr (kWarp) return warp_max(v);
-  else return block_max(v, shared);
-}
 
 __device__ __forceinline__ bool kept_target(const cpu::CrossEntropyArgs& a, int32_t t) {
   return t != a.ignore_index && t >= 0 && t < a.v;

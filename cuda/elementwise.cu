@@ -48,45 +48,6 @@ constexpr int64_t kMaxSplits = 65535;        // grid.y
 
 // ---- binary ----
 
-struct BinaryLayout {
-  int rank = 0;
-  int64_t shape[kMaxCopyRank];
-  int64_t a_strides[kMaxCopyRank];
-  int64_t b_strides[kMaxCopyRank];
-};
-
-BinaryLayout simplify(const BinaryArgs& args) {
-  BinaryLayout l;
-  for (int k = 0; k < args.rank; ++k) {
-    const int64_t n = args.shape[k], as = args.a_strides[k], bs = args.b_strides[k];
-    if (n == 1) continue;
-    const int r = l.rank - 1;
-    if (r >= 0 && l.a_strides[r] == n * as && l.b_strides[r] == n * bs) {
-      l.shape[r] *= n;
-      l.a_strides[r] = as;
-      l.b_strides[r] = bs;
-    } else {
-      l.shape[l.rank] = n;
-      l.a_strides[l.rank] = as;
-      l.b_strides[l.rank] = bs;
-      ++l.rank;
-    }
-  }
-  return l;
-}
-
-// a's and b's offsets of index `flat` (row-major) over dims [0, dims) of l.
-__device__ __forceinline__ void offsets(const BinaryLayout& l, int dims, int64_t flat, int64_t& oa, int64_t& ob) {
-  oa = 0;
-  ob = 0;
-  for (int k = dims - 1; k >= 0; --k) {
-    const int64_t q = flat / l.shape[k], i = flat - q * l.shape[k];
-    oa += i * l.a_strides[k];
-    ob += i * l.b_strides[k];
-    flat = q;
-  }
-}
-
 template <BinaryOp Op>
 __device__ __forceinline__ float apply(float x, float y) {
   if constexpr (Op == BinaryOp::Add) return x + y;
@@ -96,10 +57,10 @@ __device__ __forceinline__ float apply(float x, float y) {
 
 // One warp per kSegment elements of a row of the inner dim (≥ 32); kContig: both inner strides are 1.
 template <BinaryOp Op, bool kContig>
-__global__ void binary_segments(const BinaryLayout l, const float* a, const float* b, float* out,
+__global__ void binary_segments(const cpu::MergedDims l, const float* a, const float* b, float* out,
                                 int64_t segments_per_row, int64_t segments) {
   const int inner = l.rank - 1, lane = threadIdx.x & 31;
-  const int64_t n_in = l.shape[inner], as = l.a_strides[inner], bs = l.b_strides[inner];
+  const int64_t n_in = l.shape[inner], as = l.strides[0][inner], bs = l.strides[1][inner];
   const int64_t stride = int64_t(gridDim.x) * kWarps;
   for (int64_t w = int64_t(blockIdx.x) * kWarps + (threadIdx.x >> 5); w < segments; w += stride) {
     const int64_t row = w / segments_per_row, begin = (w - row * segments_per_row) * kSegment;
@@ -122,7 +83,7 @@ __global__ void binary_segments(const BinaryLayout l, const float* a, const floa
 }
 
 template <BinaryOp Op>
-__global__ void binary_elements(const BinaryLayout l, const float* a, const float* b, float* out, int64_t total) {
+__global__ void binary_elements(const cpu::MergedDims l, const float* a, const float* b, float* out, int64_t total) {
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     int64_t oa, ob;
     offsets(l, l.rank, e, oa, ob);
@@ -131,12 +92,12 @@ __global__ void binary_elements(const BinaryLayout l, const float* a, const floa
 }
 
 template <BinaryOp Op>
-void launch_binary(const BinaryLayout& l, const BinaryArgs& args, int64_t total) {
+void launch_binary(const cpu::MergedDims& l, const BinaryArgs& args, int64_t total) {
   const int inner = l.rank - 1;
   if (l.rank >= 1 && l.shape[inner] >= 32) {
     const int64_t n_in = l.shape[inner], per_row = ceil_div(n_in, kSegment), segments = total / n_in * per_row;
     const unsigned grid = grid_for(segments, kWarps);
-    if (l.a_strides[inner] == 1 && l.b_strides[inner] == 1)
+    if (l.strides[0][inner] == 1 && l.strides[1][inner] == 1)
       binary_segments<Op, true><<<grid, kThreads, 0, stream()>>>(l, args.a, args.b, args.out, per_row, segments);
     else
       binary_segments<Op, false><<<grid, kThreads, 0, stream()>>>(l, args.a, args.b, args.out, per_row, segments);
@@ -278,7 +239,7 @@ void binary(const BinaryArgs& args) {
     if (args.shape[k] == 0) return;  // before multiplying: the other dims of an empty result may be huge
     total *= args.shape[k];
   }
-  const BinaryLayout l = simplify(args);
+  const cpu::MergedDims l = cpu::merge_dims(args.rank, args.shape, args.a_strides, args.b_strides);
   switch (args.op) {
     case BinaryOp::Add: launch_binary<BinaryOp::Add>(l, args, total); break;
     case BinaryOp::Sub: launch_binary<BinaryOp::Sub>(l, args, total); break;

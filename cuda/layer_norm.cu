@@ -19,38 +19,17 @@
 // scratch, and a second kernel adds the chunks in order to dγ, dβ. The chunking depends on the shape only,
 // so the result has the same bits on every run and every GPU, with no atomics. It reads dy and s a second
 // time, which is cheaper than keeping C-wide partials per warp of the row kernel.
-#include "common.cuh"
 #include "kernels.h"
+#include "rows.cuh"
 
 namespace nf::cuda {
 namespace {
 
-constexpr int64_t kWarpCols = 1024;  // rows up to this long get one warp each
-constexpr int kWarpBlock = 256;      // 8 warps: 8 rows per block
-constexpr int kRowBlock = 512;       // threads on one longer row
 
 // The column sums: 32 columns × 8 row-threads per block; a chunk is at least kMinChunkRows rows (each
 // thread adds 8 or more), and at most kMaxChunks chunks bound the scratch to kMaxChunks·2C floats.
 constexpr int kTileCols = 32, kTileRows = 8;
 constexpr int64_t kMinChunkRows = 64, kMaxChunks = 256;
-
-// Which rows a group (one warp, or the whole block) owns, and which elements of a row its thread takes.
-template <bool kWarp>
-struct RowGroup {
-  int lane, width;
-  int64_t first, stride;
-  __device__ RowGroup()
-      : lane(kWarp ? int(threadIdx.x & 31) : int(threadIdx.x)),
-        width(kWarp ? 32 : int(blockDim.x)),
-        first(kWarp ? int64_t(blockIdx.x) * (blockDim.x >> 5) + (threadIdx.x >> 5) : int64_t(blockIdx.x)),
-        stride(kWarp ? int64_t(gridDim.x) * (blockDim.x >> 5) : int64_t(gridDim.x)) {}
-};
-
-template <bool kWarp>
-__device__ __forceinline__ float group_sum(float v, float* shared) {
-  if constexpr (kWarp) return warp_sum(v);
-  else return block_sum(v, shared);
-}
 
 template <bool kWarp>
 __global__ void forward_rows(const cpu::LayerNormArgs a) {

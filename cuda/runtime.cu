@@ -60,7 +60,7 @@ Device init() {
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
   // No driver, a driver older than the runtime, no device node...: any error means no usable GPU.
-  if (e != cudaSuccess) return unavailable(std::move(d), "CUDA is not available: " + error_text(e));
+  if (e != cudaSuccess) return unavailable(std::move(d), error_text(e));
   if (count == 0) return unavailable(std::move(d), "no CUDA device found");
 
   cudaDeviceProp first{};
@@ -68,7 +68,7 @@ Device init() {
     cudaDeviceProp p{};
     e = cudaGetDeviceProperties(&p, i);
     if (e != cudaSuccess) {
-      return unavailable(std::move(d), "CUDA is not available: cannot query device " + std::to_string(i) + ": " + error_text(e));
+      return unavailable(std::move(d), "cannot query device " + std::to_string(i) + ": " + error_text(e));
     }
     if (i == 0) first = p;
     d.status.devices.push_back(describe(p));
@@ -82,7 +82,7 @@ Device init() {
   e = cudaSetDevice(0);
   // Non-blocking: never serialised with the legacy default stream, which other libraries may use.
   if (e == cudaSuccess) e = cudaStreamCreateWithFlags(&d.stream, cudaStreamNonBlocking);
-  if (e != cudaSuccess) return unavailable(std::move(d), "CUDA is not available: cannot initialise device 0: " + error_text(e));
+  if (e != cudaSuccess) return unavailable(std::move(d), "cannot initialise device 0: " + error_text(e));
   d.sm_count = first.multiProcessorCount;
   d.status.available = true;
   cudaGetLastError();
@@ -97,7 +97,7 @@ const Device& device() {
 
 const Device& ensure_available() {
   const Device& d = device();
-  if (!d.status.available) throw Error(Code::Device, d.status.reason);
+  if (!d.status.available) throw Error(Code::Device, "CUDA is not available: " + d.status.reason);
   return d;
 }
 

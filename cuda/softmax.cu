@@ -12,39 +12,12 @@
 // over rows (grid-stride, grid_for), so any N fits. The forward walks a row three times (max, Σexp, the
 // output, recomputing exp rather than storing and re-reading it); the later walks hit L1/L2. Every element
 // is read and written by one thread only, so y may be x (and dx may be dy).
-#include "common.cuh"
 #include "kernels.h"
+#include "rows.cuh"
 
 namespace nf::cuda {
 namespace {
 
-constexpr int64_t kWarpCols = 1024;  // rows up to this long get one warp each
-constexpr int kWarpBlock = 256;      // 8 warps: 8 rows per block
-constexpr int kRowBlock = 512;       // threads on one longer row
-
-// Which rows a group (one warp, or the whole block) owns, and which elements of a row its thread takes.
-template <bool kWarp>
-struct RowGroup {
-  int lane, width;
-  int64_t first, stride;
-  __device__ RowGroup()
-      : lane(kWarp ? int(threadIdx.x & 31) : int(threadIdx.x)),
-        width(kWarp ? 32 : int(blockDim.x)),
-        first(kWarp ? int64_t(blockIdx.x) * (blockDim.x >> 5) + (threadIdx.x >> 5) : int64_t(blockIdx.x)),
-        stride(kWarp ? int64_t(gridDim.x) * (blockDim.x >> 5) : int64_t(gridDim.x)) {}
-};
-
-template <bool kWarp>
-__device__ __forceinline__ float group_sum(float v, float* shared) {
-  if constexpr (kWarp) return warp_sum(v);
-  else return block_sum(v, shared);
-}
-
-template <bool kWarp>
-__device__ __forceinline__ float group_max(float v, float* shared) {
-  if constexpr (kWarp) return warp_max(v);
-  else return block_max(v, shared);
-}
 
 template <bool kWarp>
 __global__ void forward_rows(float* y, const float* x, int64_t n, int64_t c) {

@@ -32,52 +32,12 @@ constexpr int kThreads = 256, kWarps = kThreads / 32;
 constexpr int kPerLane = 8;
 constexpr int64_t kSegment = 32 * kPerLane;  // elements of a row per warp
 
-struct Layout {
-  int rank = 0;
-  int64_t shape[kMaxCopyRank];
-  int64_t dst_strides[kMaxCopyRank];
-  int64_t src_strides[kMaxCopyRank];
-};
-
-// The same copy with size-1 dims dropped and contiguous neighbours merged (rank 0: one element).
-Layout simplify(const cpu::StridedCopyArgs& a) {
-  Layout l;
-  for (int k = 0; k < a.rank; ++k) {
-    const int64_t n = a.shape[k], ds = a.dst_strides[k], ss = a.src_strides[k];
-    if (n == 1) continue;
-    const int r = l.rank - 1;  // the kept dim just outside this one
-    if (r >= 0 && l.dst_strides[r] == n * ds && l.src_strides[r] == n * ss) {
-      l.shape[r] *= n;
-      l.dst_strides[r] = ds;
-      l.src_strides[r] = ss;
-    } else {
-      l.shape[l.rank] = n;
-      l.dst_strides[l.rank] = ds;
-      l.src_strides[l.rank] = ss;
-      ++l.rank;
-    }
-  }
-  return l;
-}
-
-// The dst and src offsets of index `flat` (row-major) over dims [0, dims) of l.
-__device__ __forceinline__ void offsets(const Layout& l, int dims, int64_t flat, int64_t& d, int64_t& s) {
-  d = 0;
-  s = 0;
-  for (int k = dims - 1; k >= 0; --k) {
-    const int64_t q = flat / l.shape[k], i = flat - q * l.shape[k];
-    d += i * l.dst_strides[k];
-    s += i * l.src_strides[k];
-    flat = q;
-  }
-}
-
 // One warp per segment of kSegment elements of a row of the inner dim; kContig: inner strides both 1.
 template <bool kContig>
-__global__ void copy_segments(const Layout l, float* dst, const float* src, int64_t segments_per_row,
+__global__ void copy_segments(const cpu::MergedDims l, float* dst, const float* src, int64_t segments_per_row,
                               int64_t segments) {
   const int inner = l.rank - 1, lane = threadIdx.x & 31;
-  const int64_t n_in = l.shape[inner], ds = l.dst_strides[inner], ss = l.src_strides[inner];
+  const int64_t n_in = l.shape[inner], ds = l.strides[0][inner], ss = l.strides[1][inner];
   const int64_t stride = int64_t(gridDim.x) * kWarps;
   for (int64_t w = int64_t(blockIdx.x) * kWarps + (threadIdx.x >> 5); w < segments; w += stride) {
     const int64_t row = w / segments_per_row, begin = (w - row * segments_per_row) * kSegment;
@@ -98,7 +58,7 @@ __global__ void copy_segments(const Layout l, float* dst, const float* src, int6
   }
 }
 
-__global__ void copy_elements(const Layout l, float* dst, const float* src, int64_t total) {
+__global__ void copy_elements(const cpu::MergedDims l, float* dst, const float* src, int64_t total) {
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     int64_t d, s;
     offsets(l, l.rank, e, d, s);
@@ -111,7 +71,7 @@ __global__ void copy_elements(const Layout l, float* dst, const float* src, int6
 void strided_copy(const cpu::StridedCopyArgs& a) {
   for (int k = 0; k < a.rank; ++k)
     if (a.shape[k] == 0) return;  // before multiplying: the other dims of an empty copy may be huge
-  const Layout l = simplify(a);
+  const cpu::MergedDims l = cpu::merge_dims(a.rank, a.shape, a.dst_strides, a.src_strides);
   if (l.rank == 0) {
     check(cudaMemcpyAsync(a.dst, a.src, sizeof(float), cudaMemcpyDeviceToDevice, stream()), "strided_copy");
     return;
@@ -120,7 +80,7 @@ void strided_copy(const cpu::StridedCopyArgs& a) {
   for (int k = 0; k < l.rank; ++k) total *= l.shape[k];
   const int inner = l.rank - 1;
   const int64_t n_in = l.shape[inner];
-  const bool contig = l.dst_strides[inner] == 1 && l.src_strides[inner] == 1;
+  const bool contig = l.strides[0][inner] == 1 && l.strides[1][inner] == 1;
   if (l.rank == 1 && contig) {
     check(cudaMemcpyAsync(a.dst, a.src, size_t(total) * sizeof(float), cudaMemcpyDeviceToDevice, stream()),
           "strided_copy");

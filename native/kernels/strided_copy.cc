@@ -20,34 +20,6 @@ constexpr int64_t kChunk = int64_t(1) << 15;
 // Below two chunks a second thread costs more than it saves.
 constexpr int64_t kMinParallel = 2 * kChunk;
 
-struct Layout {
-  int rank = 0;
-  int64_t shape[kMaxCopyRank];
-  int64_t dst_strides[kMaxCopyRank];
-  int64_t src_strides[kMaxCopyRank];
-};
-
-// The same copy with size-1 dims dropped and contiguous neighbours merged (rank 0: one element).
-Layout simplify(const StridedCopyArgs& a) {
-  Layout l;
-  for (int k = 0; k < a.rank; ++k) {
-    const int64_t n = a.shape[k], ds = a.dst_strides[k], ss = a.src_strides[k];
-    if (n == 1) continue;
-    const int r = l.rank - 1;  // the kept dim just outside this one
-    if (r >= 0 && l.dst_strides[r] == n * ds && l.src_strides[r] == n * ss) {
-      l.shape[r] *= n;
-      l.dst_strides[r] = ds;
-      l.src_strides[r] = ss;
-    } else {
-      l.shape[l.rank] = n;
-      l.dst_strides[l.rank] = ds;
-      l.src_strides[l.rank] = ss;
-      ++l.rank;
-    }
-  }
-  return l;
-}
-
 void copy_run(float* dst, const float* src, int64_t n, int64_t ds, int64_t ss) {
   if (ds == 1 && ss == 1) {
     std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
@@ -58,17 +30,17 @@ void copy_run(float* dst, const float* src, int64_t n, int64_t ds, int64_t ss) {
 
 // Copies the elements [begin, end) in index order of a layout of rank ≥ 1: the innermost dim in runs,
 // the outer dims by an odometer that keeps both offsets up to date.
-void copy_range(const Layout& l, float* dst, const float* src, int64_t begin, int64_t end) {
+void copy_range(const MergedDims& l, float* dst, const float* src, int64_t begin, int64_t end) {
   const int outer = l.rank - 1;
-  const int64_t n_in = l.shape[outer], ds_in = l.dst_strides[outer], ss_in = l.src_strides[outer];
+  const int64_t n_in = l.shape[outer], ds_in = l.strides[0][outer], ss_in = l.strides[1][outer];
   int64_t index[kMaxCopyRank] = {};
   int64_t d = 0, s = 0;
   int64_t rest = begin / n_in;
   for (int k = outer - 1; k >= 0; --k) {
     index[k] = rest % l.shape[k];
     rest /= l.shape[k];
-    d += index[k] * l.dst_strides[k];
-    s += index[k] * l.src_strides[k];
+    d += index[k] * l.strides[0][k];
+    s += index[k] * l.strides[1][k];
   }
   int64_t j = begin % n_in;  // position inside the first run
   for (int64_t left = end - begin; left > 0;) {
@@ -77,11 +49,11 @@ void copy_range(const Layout& l, float* dst, const float* src, int64_t begin, in
     left -= run;
     j = 0;
     for (int k = outer - 1; k >= 0; --k) {  // next outer index (past the last one only when left == 0)
-      d += l.dst_strides[k];
-      s += l.src_strides[k];
+      d += l.strides[0][k];
+      s += l.strides[1][k];
       if (++index[k] < l.shape[k]) break;
-      d -= l.shape[k] * l.dst_strides[k];
-      s -= l.shape[k] * l.src_strides[k];
+      d -= l.shape[k] * l.strides[0][k];
+      s -= l.shape[k] * l.strides[1][k];
       index[k] = 0;
     }
   }
@@ -89,10 +61,30 @@ void copy_range(const Layout& l, float* dst, const float* src, int64_t begin, in
 
 }  // namespace
 
+MergedDims merge_dims(int rank, const int64_t* shape, const int64_t* strides0, const int64_t* strides1) {
+  MergedDims l;
+  for (int k = 0; k < rank; ++k) {
+    const int64_t n = shape[k], s0 = strides0[k], s1 = strides1[k];
+    if (n == 1) continue;
+    const int r = l.rank - 1;  // the kept dim just outside this one
+    if (r >= 0 && l.strides[0][r] == n * s0 && l.strides[1][r] == n * s1) {
+      l.shape[r] *= n;
+      l.strides[0][r] = s0;
+      l.strides[1][r] = s1;
+    } else {
+      l.shape[l.rank] = n;
+      l.strides[0][l.rank] = s0;
+      l.strides[1][l.rank] = s1;
+      ++l.rank;
+    }
+  }
+  return l;
+}
+
 void strided_copy(const StridedCopyArgs& a) {
   for (int k = 0; k < a.rank; ++k)
     if (a.shape[k] == 0) return;
-  const Layout l = simplify(a);
+  const MergedDims l = merge_dims(a.rank, a.shape, a.dst_strides, a.src_strides);
   if (l.rank == 0) {
     *a.dst = *a.src;
     return;

@@ -29,6 +29,16 @@ struct StridedCopyArgs {
   const float* src;
 };
 
+// An index space over two strided operands (a copy's dst and src, or a binary op's a and b: strides[0] and
+// strides[1]) with the dims of size 1 dropped and neighbours contiguous in both operands merged into one
+// (rank 0: a single element). The CPU copy and the CUDA copy and element-wise kernels walk this form.
+struct MergedDims {
+  int rank = 0;
+  int64_t shape[kMaxCopyRank];
+  int64_t strides[2][kMaxCopyRank];
+};
+MergedDims merge_dims(int rank, const int64_t* shape, const int64_t* strides0, const int64_t* strides1);
+
 // Size-1 dims dropped, dims contiguous on both sides merged, the innermost run copied by memcpy when
 // both inner strides are 1; large copies split into fixed chunks of elements over the thread pool.
 void strided_copy(const StridedCopyArgs& a);
