@@ -18,8 +18,7 @@
 import { checkBoolean, checkInteger, checkNumber, checkOptions, checkShapeIs, fail } from '../check.js';
 import { InvalidArgumentError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
-import { DeviceArray } from '../tensor/device_array.js';
-import { data, deviceOf, Tensor } from '../tensor/tensor.js';
+import { data, deviceOf, storageOf, Tensor } from '../tensor/tensor.js';
 
 export interface AdamStepOptions {
   /** Learning rate ≥ 0 (default 1e-3). */
@@ -61,7 +60,7 @@ function run(fn: NativeBinding['adamUpdate'], param: Tensor, grad: Tensor, m: Te
   checkShapeIs(m.shape, param.shape, 'm', 'param');
   checkShapeIs(v.shape, param.shape, 'v', 'param');
   const buffers = [pd, gd, md, vd];
-  if (new Set(buffers.map((b) => (b instanceof DeviceArray ? b.handle : b.buffer))).size !== 4) {
+  if (new Set(buffers.map(storageOf)).size !== 4) {
     throw new InvalidArgumentError('Expected param, grad, m and v to be four different tensors, but some share storage');
   }
   const o = checkAdam(opts);

@@ -18,8 +18,8 @@ import { checkBoolean, checkInteger, checkNumber, checkOptions, checkShapeIs, fa
 import { DTypeError, InvalidArgumentError } from '../errors.js';
 import { adamStep } from '../ops/adam.js';
 import { zeros } from '../tensor/create.js';
-import { DeviceArray } from '../tensor/device_array.js';
-import { data, deviceOf, Tensor } from '../tensor/tensor.js';
+import type { Device } from '../backend.js';
+import { data, deviceOf, onDevice, storageOf, Tensor } from '../tensor/tensor.js';
 import { checkParamList } from './params.js';
 
 export interface AdamOptions {
@@ -79,8 +79,9 @@ function checkHyper(opts: unknown, name: string, defaults: boolean): Required<Ad
 }
 
 /** A float32 copy of `t` (moments handed in or out must not alias the optimiser's own). */
-function copyOf(t: Tensor): Tensor {
-  return new Tensor(t.toFloat32Array(), t.shape);
+/** A copy of t on `device`. */
+function copyOf(t: Tensor, device: Device): Tensor {
+  return new Tensor(onDevice(t.toFloat32Array(), device), t.shape);
 }
 
 export class Adam {
@@ -113,7 +114,8 @@ export class Adam {
 
   /**
    * One step for every parameter that has a gradient. Every parameter and gradient is checked (live
-   * float32 CPU tensors, the gradient of the parameter's shape) before any parameter changes.
+   * float32 tensors on one device with the moments, the gradient of the parameter's shape) before any
+   * parameter changes.
    */
   step(): void {
     this.#params.forEach((p, i) => {
@@ -123,7 +125,7 @@ export class Adam {
       checkShapeIs(p.grad.shape, p.shape, `params[${i}].grad`, `params[${i}]`);
       const state = this.#state[i];
       deviceOf('Adam.step', { [`params[${i}]`]: p, [`params[${i}].grad`]: p.grad, [`the moments of params[${i}]`]: state?.m });
-      if (gd instanceof DeviceArray ? pd instanceof DeviceArray && gd.handle === pd.handle : gd.buffer === (pd as Float32Array).buffer) {
+      if (storageOf(gd) === storageOf(pd)) {
         throw new InvalidArgumentError(`Expected params[${i}].grad to be a tensor of its own but it shares params[${i}]'s storage`);
       }
     });
@@ -147,7 +149,7 @@ export class Adam {
   /** Copies of the step counts, moments and hyper-parameters; see {@link loadStateDict}. */
   stateDict(): AdamStateDict {
     return {
-      state: this.#state.map((s) => (s === null ? null : { step: s.step, m: copyOf(s.m), v: copyOf(s.v) })),
+      state: this.#state.map((s) => (s === null ? null : { step: s.step, m: copyOf(s.m, s.m.device), v: copyOf(s.v, s.v.device) })),
       hyper: { ...this.#hyper, betas: [this.#hyper.betas[0], this.#hyper.betas[1]] },
     };
   }
@@ -175,7 +177,9 @@ export class Adam {
         if (t.dtype !== 'float32') throw new DTypeError(`Expected a float32 tensor for ${name}.${key} but received ${t.dtype}`);
         checkShapeIs(t.shape, this.#params[i]!.shape, `${name}.${key}`, `params[${i}]`);
       }
-      return { step: step as number, m: copyOf(m as Tensor), v: copyOf(v as Tensor) };
+      // On the parameter's device, wherever the saved moments were.
+      const device = this.#params[i]!.device;
+      return { step: step as number, m: copyOf(m as Tensor, device), v: copyOf(v as Tensor, device) };
     });
     loaded.forEach((s, i) => (this.#state[i] = s));
     this.#hyper = hyper;

@@ -267,6 +267,11 @@ export function assign(t: Tensor, values: TypedData): void {
   else d.set(values);
 }
 
+/** @internal What storage lives in (an ArrayBuffer, or a GPU block's handle): equal for views of one. */
+export function storageOf(d: Storage): unknown {
+  return d instanceof DeviceArray ? d.handle : d.buffer;
+}
+
 /** @internal A copy of storage, on its device. */
 export function cloneData(d: F32): F32 {
   return d instanceof DeviceArray ? deviceClone(d) : d.slice();
