@@ -1,6 +1,7 @@
-// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer|tokenizer]: every bench table, or the named ones. Figures move
+// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer|tokenizer|cuda]: every bench table, or the named ones. Figures move
 // ±30% between runs on a shared machine: read the ratios within one run.
 import { backend } from '../lib/index.js';
+import { benchCuda } from './cuda.js';
 import { benchAttention } from './ops/attention.js';
 import { benchElementwise } from './ops/elementwise.js';
 import { benchMatmul } from './ops/matmul.js';
@@ -21,3 +22,4 @@ if (want('elementwise')) await benchElementwise();
 if (want('rows')) await benchRows();
 if (want('transformer')) await benchTransformer();
 if (want('tokenizer')) await benchTokenizer();
+if (want('cuda')) await benchCuda();
