@@ -57,6 +57,7 @@
 #include <string>
 
 #include "common.cuh"
+#include "ptx.cuh"
 #include "kernels.h"
 
 namespace nf::cuda {
@@ -69,50 +70,6 @@ constexpr int kMaxD = 128;
 constexpr int64_t kMaxLength = int64_t(1) << 30;  // keeps i + (Lk − Lq) + 1 + a tile inside int
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
-
-// ---------------------------------------------------------------------------------------------------------
-// PTX wrappers
-
-__device__ __forceinline__ uint32_t shared_address(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
-// 16 bytes global → shared, or 16 zero bytes when !valid (src is then not read, but must be a valid address).
-__device__ __forceinline__ void cp_async16(float* dst, const float* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(dst)),
-               "l"(__cvta_generic_to_global(src)), "r"(valid ? 16 : 0)
-               : "memory");
-}
-
-__device__ __forceinline__ void cp_async4(float* dst, const float* src, bool valid) {
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(shared_address(dst)),
-               "l"(__cvta_generic_to_global(src)), "r"(valid ? 4 : 0)
-               : "memory");
-}
-
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-
-// Waits until at most N of this thread's committed groups are still in flight.
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
-}
-
-__device__ __forceinline__ uint32_t to_tf32(float x) {
-  uint32_t r;
-  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
-  return r;
-}
-
-__device__ __forceinline__ float round_tf32(float x) { return __uint_as_float(to_tf32(x)); }
-
-// c += a·b for one m16n8k8 TF32 tile (fragment layouts: PTX ISA, "Matrix Fragments for mma.m16n8k8").
-__device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-  asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-      "{%0, %1, %2, %3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Operand fragments. In TF32 mode shared memory already holds TF32-rounded values (round_tile, or rounded
@@ -192,13 +149,13 @@ __device__ __forceinline__ void load_tile(float* s, const float* src, int valid,
     for (int c = threadIdx.x; c < ROWS * kChunks; c += kThreads) {
       const int r = c / kChunks, col = c % kChunks * 4;
       const bool ok = r < valid && col < d;
-      cp_async16(s + r * LD + col, ok ? src + int64_t(r) * d + col : src, ok);
+      cp_async16(s + r * LD + col, ok ? src + int64_t(r) * d + col : src, ok ? 16 : 0);
     }
   } else {
     for (int e = threadIdx.x; e < ROWS * DP; e += kThreads) {
       const int r = e / DP, col = e % DP;
       const bool ok = r < valid && col < d;
-      cp_async4(s + r * LD + col, ok ? src + int64_t(r) * d + col : src, ok);
+      cp_async4(s + r * LD + col, ok ? src + int64_t(r) * d + col : src, ok ? 4 : 0);
     }
   }
 }

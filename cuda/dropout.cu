@@ -6,8 +6,9 @@
 //                     recomputed), so it is the same kernel.
 //
 // The mask is the CPU's bit for bit: the host forms the keys, threshold and scale with dropout.h's own
-// dropout_mask, and each thread hashes its counter c = offset + i exactly as dropout_bits does,
-// bits = mix(mix(lo32(c) ^ k0) ^ (k1 ^ hi32(c))), keeping the element when bits ≥ threshold. A dropped
+// dropout_mask, and each thread hashes its counter c = offset + i with dropout.h's own dropout_bits
+// (compiled for the device too), bits = mix(mix(lo32(c) ^ k0) ^ (k1 ^ hi32(c))), keeping the element when
+// bits ≥ threshold. A dropped
 // element is +0 even where x is NaN or infinite. p = 0 copies x (nothing when y is x); p = 1 writes zeros.
 //
 // Geometry: a grid-stride loop over n (grid_for, 256 threads), one element per thread per step; the
@@ -21,21 +22,10 @@ namespace {
 
 constexpr int kThreads = 256;
 
-// dropout.h's dropout_mix (Wellons' lowbias32), which is a host function: the same operations, callable
-// on the device. It must stay identical to that one, or the GPU's mask stops matching the CPU's.
-__host__ __device__ __forceinline__ uint32_t mix(uint32_t x) {
-  x ^= x >> 16;
-  x *= 0x7feb352du;
-  x ^= x >> 15;
-  x *= 0x846ca68bu;
-  x ^= x >> 16;
-  return x;
-}
-
 __global__ void dropout_kernel(const float* x, float* y, int64_t n, uint64_t offset, cpu::DropoutMask mask) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const uint64_t c = offset + uint64_t(i);
-    const uint32_t bits = mix(mix(uint32_t(c) ^ mask.k0) ^ (mask.k1 ^ uint32_t(c >> 32)));
+    const uint32_t bits = cpu::dropout_bits(mask.k0, mask.k1 ^ uint32_t(c >> 32), uint32_t(c));
     y[i] = bits >= mask.threshold ? x[i] * mask.scale : 0.0f;
   }
 }

@@ -14,6 +14,13 @@
 
 #include <cstdint>
 
+// The hash is also compiled for the GPU (cuda/dropout.cu), so both devices draw the same mask.
+#if defined(__CUDACC__)
+#define NF_HOST_DEVICE __host__ __device__
+#else
+#define NF_HOST_DEVICE
+#endif
+
 namespace nf::cpu {
 
 // What one (p, seed) pair fixes: the keys, the keep threshold and the scale. `static inline` (here and
@@ -34,7 +41,7 @@ static inline DropoutMask dropout_mask(double p, uint64_t seed) {
                      float(1.0 / (1.0 - p))};
 }
 
-static inline uint32_t dropout_mix(uint32_t x) {
+NF_HOST_DEVICE static inline uint32_t dropout_mix(uint32_t x) {
   x ^= x >> 16;
   x *= 0x7feb352du;
   x ^= x >> 15;
@@ -45,7 +52,7 @@ static inline uint32_t dropout_mix(uint32_t x) {
 
 // The random bits of counter c: k1h = k1 ^ hi32(c), so a loop over counters with the same high word
 // hoists it.
-static inline uint32_t dropout_bits(uint32_t k0, uint32_t k1h, uint32_t lo) { return dropout_mix(dropout_mix(lo ^ k0) ^ k1h); }
+NF_HOST_DEVICE static inline uint32_t dropout_bits(uint32_t k0, uint32_t k1h, uint32_t lo) { return dropout_mix(dropout_mix(lo ^ k0) ^ k1h); }
 
 using DropoutForwardFn = void (*)(const float* x, float* y, int64_t n, double p, uint64_t seed, uint64_t offset);
 
