@@ -55,11 +55,7 @@ export class Tensor {
         collected.unregister(t);
         release(old);
       }
-      t.#data = d;
-      if (d instanceof DeviceArray) {
-        retain(d);
-        collected.register(t, d, t);
-      }
+      t.#hold(d);
     };
   }
 
@@ -70,16 +66,20 @@ export class Tensor {
 
   /** @internal Use tensor(), zeros(), ones() or randn(): they validate; this trusts its arguments. */
   constructor(data: Storage, shape: readonly number[], requiresGrad = false) {
-    this.#data = data;
+    this.#data = null;
+    this.#hold(data);
     this.shape = shape;
-    if (data instanceof DeviceArray) {
-      this.dtype = data.dtype;
-      retain(data);
-      collected.register(this, data, this);
-    } else {
-      this.dtype = data instanceof Float32Array ? 'float32' : 'int32';
-    }
+    this.dtype = data instanceof DeviceArray ? data.dtype : data instanceof Float32Array ? 'float32' : 'int32';
     this.requiresGrad = requiresGrad;
+  }
+
+  /** Takes `d` as this tensor's storage; GPU storage counts this tensor as one of its holders. */
+  #hold(d: Storage): void {
+    this.#data = d;
+    if (d instanceof DeviceArray) {
+      retain(d);
+      collected.register(this, d, this);
+    }
   }
 
   /** Number of elements. */

@@ -18,14 +18,6 @@ namespace {
 
 using cpu::AttentionArgs;
 
-
-// Elements of a [dims…] tensor, saturated (a product past int64 cannot match any buffer's length).
-int64_t elements(std::initializer_list<int64_t> dims) {
-  __int128 n = 1;
-  for (int64_t d : dims) n = n * d > INT64_MAX ? INT64_MAX : n * d;
-  return static_cast<int64_t>(n);
-}
-
 // Reads the arguments from `first` on (batch … kvLengths) and checks q, k, v against them.
 AttentionArgs read_args(const Napi::CallbackInfo& info, size_t first, const F32& q, const F32& k, const F32& v) {
   AttentionArgs a{};

@@ -205,6 +205,12 @@ void check_reach(const int64_t* shape, int rank, const int64_t* strides, int64_t
   }
 }
 
+int64_t elements(const int64_t* dims, size_t n) {
+  __int128 p = 1;
+  for (size_t k = 0; k < n; ++k) p = p * dims[k] > INT64_MAX ? INT64_MAX : p * dims[k];
+  return static_cast<int64_t>(p);
+}
+
 void check_length(size_t length, int64_t expected, const char* name) {
   if (static_cast<__int128>(length) != static_cast<__int128>(expected))
     throw Error(Code::Shape, std::string("Expected ") + std::to_string(expected) + " elements in " + name +

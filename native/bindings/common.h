@@ -86,6 +86,11 @@ std::string join_dims(const int64_t* v, int n);
 void check_reach(const int64_t* shape, int rank, const int64_t* strides, int64_t offset, size_t length,
                  const char* name);
 
+// Elements of a [dims…] tensor of non-negative dims, saturated at INT64_MAX (a product past int64 cannot
+// match any buffer's length, so a length check against it fails instead of wrapping).
+int64_t elements(const int64_t* dims, size_t n);
+inline int64_t elements(std::initializer_list<int64_t> dims) { return elements(dims.begin(), dims.size()); }
+
 // Throws Code::Shape unless a buffer named `name` has `expected` elements.
 void check_length(size_t length, int64_t expected, const char* name);
 

@@ -182,12 +182,6 @@ Napi::Value set_tf32_js(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-int64_t product(const int64_t* shape, int rank) {
-  int64_t n = 1;
-  for (int k = 0; k < rank; ++k) n *= shape[k];  // ≤ the lengths checked against: no overflow past them
-  return n;
-}
-
 // Reads `shape` at info[at] and strides for each name at the following arguments, all of one rank.
 int shape_and_strides(const Napi::CallbackInfo& info, size_t at, int64_t* shape,
                       std::initializer_list<std::pair<const char*, int64_t*>> strides) {
@@ -211,7 +205,7 @@ Napi::Value binary_js(const Napi::CallbackInfo& info) {
   else throw Error(Code::InvalidArgument, "Expected 'add', 'sub' or 'mul' for op but received '" + op + "'");
   a.rank = shape_and_strides(info, 4, a.shape, {{"aStrides", a.a_strides}, {"bStrides", a.b_strides}});
   const F32 out = gpu_arg(f32_arg(info, 1, "out")), x = gpu_arg(f32_arg(info, 2, "a")), y = gpu_arg(f32_arg(info, 3, "b"));
-  const int64_t n = product(a.shape, a.rank);
+  const int64_t n = elements(a.shape, size_t(a.rank));
   check_length(out.length, n, "out");
   if (n == 0) return info.Env().Undefined();
   check_reach(a.shape, a.rank, a.a_strides, 0, x.length, "a");
@@ -226,7 +220,7 @@ Napi::Value reduce_js(const Napi::CallbackInfo& info) {
   a.rank = shape_and_strides(info, 2, a.shape, {{"outStrides", a.out_strides}});
   a.scale = float(number_arg(info, 4, "scale", -3.4e38, 3.4e38));
   const F32 out = gpu_arg(f32_arg(info, 0, "out")), x = gpu_arg(f32_arg(info, 1, "x"));
-  check_length(x.length, product(a.shape, a.rank), "x");
+  check_length(x.length, elements(a.shape, size_t(a.rank)), "x");
   a.out_size = static_cast<int64_t>(out.length);
   if (x.length > 0) check_reach(a.shape, a.rank, a.out_strides, 0, out.length, "out");
   a.x = x.data, a.out = out.data;
