@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'ERR_OUT_OF_RANGE'
   | 'ERR_NATIVE'
   | 'ERR_NATIVE_LOAD'
-  | 'ERR_FORMAT';
+  | 'ERR_FORMAT'
+  | 'ERR_ABORTED';
 
 export class NodeformerError extends Error {
   readonly code: ErrorCode;
@@ -90,6 +91,16 @@ export class NativeLoadError extends NodeformerError {
 export class FormatError extends NodeformerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_FORMAT', message, options);
+  }
+}
+
+/**
+ * Work cancelled through an `AbortSignal` (a `generate` call whose signal fired). Its name is
+ * 'AbortError', as the platform's own aborts; only TypeScript raises it.
+ */
+export class AbortError extends NodeformerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_ABORTED', message, options);
   }
 }
 

@@ -1,6 +1,7 @@
 export { isGradEnabled, noGrad } from './autograd/tape.js';
 export { backend, type BackendInfo, type Device, type Simd } from './backend.js';
 export {
+  AbortError,
   DeviceError,
   DisposedError,
   DTypeError,
@@ -25,6 +26,8 @@ export {
   Transformer, type TransformerConfig,
 } from './nn/index.js';
 export type { ReduceOptions } from './ops/arith.js';
+export type { BeamStop, GenerateOptions, Strategy } from './decode/options.js';
+export type { Hypothesis } from './decode/search.js';
 export {
   type BPETrainOptions, BPETokenizer, CharTokenizer, type CharTrainOptions, type DecodeOptions, type EncodeOptions, type Encoding,
   SPECIAL_TOKENS, Tokenizer, type TrainOptions, type TrainProgress, type UnicodeForm, WordPieceTokenizer, type WordPieceTrainOptions,

@@ -5,8 +5,25 @@
 import { assign, type Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../tensor/random.js';
 
+let skipping = 0;
+
+/**
+ * @internal Builds a module with its initialisers skipped (parameters left at zero): for a model whose
+ * weights are about to be replaced (the decoding worker adopting shared weights), where drawing them
+ * would cost seconds for nothing. Synchronous, like noGrad.
+ */
+export function withoutInit<T>(build: () => T): T {
+  skipping++;
+  try {
+    return build();
+  } finally {
+    skipping--;
+  }
+}
+
 // Drawn on the host (the same numbers on every device), then written into t wherever it lives.
 function fill(t: Tensor, rng: Rng, bound: number): void {
+  if (skipping > 0) return;
   const values = new Float32Array(t.size);
   rng.fillUniform(values, -bound, bound);
   assign(t, values);

@@ -19,6 +19,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { checkOneOf, checkOptions, describe, quoteList } from '../check.js';
+import { generate, stream } from '../decode/generate.js';
+import type { GenerateOptions } from '../decode/options.js';
+import type { Hypothesis } from '../decode/search.js';
 import { FormatError, InvalidArgumentError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { decodeSafetensors, loadSafetensors, saveSafetensors } from '../io/safetensors.js';
@@ -112,6 +115,32 @@ export class Transformer extends Module {
       throw new InvalidArgumentError(`Expected as many target sequences as source sequences (${s.lengths.length}) but received ${t.lengths.length}`);
     }
     return this.decodeIds(t.ids, t.lengths, this.encodeIds(s.ids, s.lengths), s.lengths);
+  }
+
+  /**
+   * Decodes each source sequence (`src` as in {@link forward}) without blocking the event loop: greedy,
+   * beam search or sampling with a key/value cache, in a worker thread for a CPU model (see
+   * lib/decode/). Ids come without BOS and EOS; with `returnScores: true`, the nBest hypotheses per
+   * source with their log-probability and score. An aborted `signal` rejects with an AbortError.
+   *
+   * @example
+   * const [ids] = await model.generate([Int32Array.of(5, 7, 3)], { strategy: 'beam', beamSize: 4 });
+   */
+  generate(src: TokenBatch, opts: GenerateOptions & { returnScores: true }): Promise<Hypothesis[][]>;
+  generate(src: TokenBatch, opts?: GenerateOptions & { returnScores?: false }): Promise<number[][]>;
+  generate(src: TokenBatch, opts?: GenerateOptions): Promise<number[][] | Hypothesis[][]>;
+  generate(src: TokenBatch, opts?: GenerateOptions): Promise<number[][] | Hypothesis[][]> {
+    return generate(this, src, opts);
+  }
+
+  /**
+   * The ids of one source sequence as they are decided (greedy or sampling); `break` stops the work.
+   *
+   * @example
+   * for await (const id of model.stream([src], { strategy: 'sample', topP: 0.9 })) console.log(id);
+   */
+  stream(src: TokenBatch, opts?: GenerateOptions): AsyncGenerator<number, void, undefined> {
+    return stream(this, src, opts);
   }
 
   /** Parameters and buffers by name; `{ format: 'pytorch' }` gives the tutorial model's names and layouts. */

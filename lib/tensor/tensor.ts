@@ -260,6 +260,27 @@ export function moveTo(t: Tensor, device: Device): void {
   if (t.grad !== null) moveTo(t.grad, device);
 }
 
+/**
+ * @internal Puts a CPU float32 tensor's storage in shared memory (a SharedArrayBuffer), in place, and
+ * returns it: worker threads then read the same weights without a copy (the decoding worker,
+ * lib/decode/runner.ts), and in-place updates (an optimiser step, loadStateDict) reach them too.
+ */
+export function shareStorage(t: Tensor): Float32Array {
+  const d = cpuData(t, 'tensor', 'float32');
+  if (d.buffer instanceof SharedArrayBuffer) return d;
+  const shared = new Float32Array(new SharedArrayBuffer(d.byteLength));
+  shared.set(d);
+  swapData(t, shared);
+  return shared;
+}
+
+/** @internal Makes host `d` (t's size and dtype) the storage of t, without a copy. */
+export function adoptStorage(t: Tensor, d: Float32Array): void {
+  cpuData(t, 'tensor', 'float32');
+  if (d.length !== t.size) throw new ShapeError(`Expected ${t.size} elements to adopt as storage but received ${d.length}`);
+  swapData(t, d);
+}
+
 /** @internal Writes host `values` (t.size of them, t's dtype) into t's storage on its device. */
 export function assign(t: Tensor, values: TypedData): void {
   const d = data(t, 'tensor', t.dtype as 'float32');
