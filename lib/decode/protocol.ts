@@ -27,8 +27,9 @@ export type Request =
 /** Worker → main. */
 export type Reply =
   | { type: 'token'; id: number; source: number; token: number }
-  | { type: 'done'; id: number; result: Hypothesis[][] }
-  | { type: 'error'; id: number; error: SerializedError };
+  | { type: 'done'; id: number; result: Hypothesis[][]; steps: number }
+  /** A failed or cancelled request; `steps`: the decoder steps it ran before it stopped. */
+  | { type: 'error'; id: number; error: SerializedError; steps: number };
 
 export interface SerializedError {
   name: string;

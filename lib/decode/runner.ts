@@ -42,6 +42,19 @@ export function runSearch(model: Transformer, ids: Tensor, lengths: Int32Array, 
 }
 
 const workers = new WeakMap<Transformer, DecodeWorker>();
+
+/** @internal What a model's decoding worker has done: requests finished, and steps run by the last cancelled one. */
+export interface DecodeStats {
+  completed: number;
+  cancelled: number;
+  /** Decoder steps the last cancelled request ran before it noticed (-1: none yet). */
+  lastCancelledSteps: number;
+}
+
+/** @internal The stats of `model`'s worker (tests check that cancelled work stops). */
+export function decodeStats(model: Transformer): DecodeStats | undefined {
+  return workers.get(model)?.stats;
+}
 // A model that is garbage-collected takes its idle worker with it.
 const stopWhenCollected = new FinalizationRegistry<DecodeWorker>((w) => w.stop());
 
@@ -61,6 +74,7 @@ class DecodeWorker {
   #nextId = 1;
   #sent: Float32Array[] = [];
   dead = false;
+  readonly stats: DecodeStats = { completed: 0, cancelled: 0, lastCancelledSteps: -1 };
 
   constructor() {
     this.#worker = startWorker();
@@ -113,6 +127,11 @@ class DecodeWorker {
   }
 
   #receive(m: Reply): void {
+    if (m.type === 'done') this.stats.completed++;
+    else if (m.type === 'error' && m.error.name === 'AbortError') {
+      this.stats.cancelled++;
+      this.stats.lastCancelledSteps = m.steps;
+    }
     const p = this.#pending.get(m.id);
     if (p === undefined) return; // a call already settled (aborted): its late messages are dropped
     if (m.type === 'token') p.onToken?.(m.source, m.token);

@@ -27,6 +27,8 @@ export interface Hypothesis {
 export interface SearchHooks {
   /** Called with each token as it is decided (greedy and sampling; not EOS). */
   onToken?: (source: number, token: number) => void;
+  /** Called after each decoder step. */
+  onStep?: () => void;
 }
 
 interface Source {
@@ -81,6 +83,7 @@ export function* searchSteps(model: Transformer, srcIds: Tensor, srcLengths: Int
     if (!same && next.length > 0) decoder.select(Int32Array.from(keepRows), Int32Array.from(keepSources));
     live = next;
     inputs = Int32Array.from(live.flatMap((s) => s.beams.map((b) => b.ids.length > 0 ? b.ids[b.ids.length - 1]! : bos)));
+    hooks.onStep?.();
     yield;
   }
   return all.map((src) => results(src, o));

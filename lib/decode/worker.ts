@@ -25,12 +25,16 @@ port.on('message', (m: Request) => {
     model = built.eval();
     return;
   }
+  let steps = 0;
   try {
     const ids = new Tensor(m.ids, Object.freeze([m.lengths.length, m.ids.length / m.lengths.length]));
-    const hooks = m.stream ? { onToken: (source: number, token: number) => send({ type: 'token', id: m.id, source, token }) } : {};
+    const hooks = {
+      onStep: () => steps++,
+      ...(m.stream && { onToken: (source: number, token: number) => send({ type: 'token', id: m.id, source, token }) }),
+    };
     const result = noGrad(() => searchSync(model!, ids, m.lengths, m.options, hooks, () => Atomics.load(m.cancel, 0) !== 0));
-    send({ type: 'done', id: m.id, result });
+    send({ type: 'done', id: m.id, result, steps });
   } catch (e) {
-    send({ type: 'error', id: m.id, error: serializeError(e) });
+    send({ type: 'error', id: m.id, error: serializeError(e), steps });
   }
 });
