@@ -1,7 +1,8 @@
-// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer|tokenizer|cuda]: every bench table, or the named ones. Figures move
+// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer|decode|tokenizer|cuda]: every bench table, or the named ones. Figures move
 // ±30% between runs on a shared machine: read the ratios within one run.
 import { backend } from '../lib/index.js';
 import { benchCuda } from './cuda.js';
+import { benchDecode } from './decode/decode.js';
 import { benchAttention } from './ops/attention.js';
 import { benchElementwise } from './ops/elementwise.js';
 import { benchMatmul } from './ops/matmul.js';
@@ -21,5 +22,6 @@ if (want('attention')) await benchAttention();
 if (want('elementwise')) await benchElementwise();
 if (want('rows')) await benchRows();
 if (want('transformer')) await benchTransformer();
+if (want('decode')) await benchDecode();
 if (want('tokenizer')) await benchTokenizer();
 if (want('cuda')) await benchCuda();

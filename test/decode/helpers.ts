@@ -15,7 +15,7 @@ export function randomModel(config: TransformerConfig, seed: number, std = 0.35,
     [name, name.startsWith('positionalEncoding') ? t : randn(t.shape, { seed: seed * 1000 + i++, std })] as const));
   if (eosBoost !== 0) {
     const bias = state.get('generator.bias')!.toFloat32Array();
-    bias[EOS] += eosBoost;
+    bias[EOS]! += eosBoost;
     state.set('generator.bias', tensor(bias, [bias.length]));
   }
   model.loadStateDict(state);

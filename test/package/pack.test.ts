@@ -43,12 +43,19 @@ describe('npm pack', () => {
     expect(existsSync(join(consumer, 'node_modules', 'nodeformer', 'build'))).toBe(false); // nothing was compiled
 
     for (const script of ['use.cjs', 'use.mjs']) {
-      const out = JSON.parse(run(process.execPath, [script], consumer)) as { c: number[]; simd: string; loss: number; text: string };
+      const out = JSON.parse(run(process.execPath, [script], consumer)) as {
+        c: number[]; simd: string; loss: number; text: string; generated: number[][]; streamed: number[];
+      };
       expect(out.c).toEqual([19, 22, 43, 50]);
       expect(out.loss).toBeGreaterThan(0); // a finite cross-entropy of 9 classes, about ln 9
       expect(out.loss).toBeLessThan(10);
       expect(['avx512', 'avx2', 'neon', 'scalar']).toContain(out.simd);
       expect(out.text).toBe('hello world');
+      expect(out.generated).toHaveLength(2);
+      for (const ids of [...out.generated, out.streamed]) {
+        expect(ids.length).toBeLessThanOrEqual(4);
+        for (const id of ids) expect(id >= 0 && id < 9 && Number.isInteger(id)).toBe(true);
+      }
     }
   }, 240_000);
 });

@@ -1,2 +1,2 @@
 // A CommonJS consumer of the installed tarball (see pack.test.ts): exercise.cjs on the package through require.
-console.log(JSON.stringify(require('./exercise.cjs')(require('nodeformer'))));
+require('./exercise.cjs')(require('nodeformer')).then((out) => console.log(JSON.stringify(out)));

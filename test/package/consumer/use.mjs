@@ -3,4 +3,4 @@ import * as nodeformer from 'nodeformer';
 
 import exercise from './exercise.cjs';
 
-console.log(JSON.stringify(exercise(nodeformer)));
+console.log(JSON.stringify(await exercise(nodeformer)));
