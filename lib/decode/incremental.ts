@@ -9,23 +9,26 @@
  *   key blocks past them), so nothing is re-packed as the cache fills;
  * - cross-attention K and V per layer: [S, H, Ls, dₕ], projected from the encoder's memory once per
  *   source and shared by its K hypotheses: their K queries are one attention call's Lq.
- * `select(rows)` keeps the given rows (beam reordering, and finished sources leaving the batch) with
- * one native gather per cache tensor: the embedding kernel, reading each row as one long vector.
+ * `select(rows, sources)` keeps the given rows (beam reordering, and finished sources leaving the batch)
+ * with one native gather per cache tensor (the embedding kernel, reading each row as one long vector),
+ * into a second set of caches that then swaps with the first.
  *
- * Each step applies the layers' own modules (the residual connections, LayerNorms, feed-forward, the
- * generator), so only the attention differs from {@link Transformer.forward}; the model must be in eval
- * mode (no dropout) and the caller inside noGrad.
+ * A step is the decoder layer's arithmetic (lib/nn/decoder.ts, sublayer.ts, attention.ts, in eval mode)
+ * written straight against the native kernels into buffers allocated once per decode: a decode step is
+ * dozens of small kernels, and the autograd-ready ops around them (checks, saved state, fresh outputs)
+ * would cost more than the arithmetic of a small model. The kernels take host or GPU storage alike, so
+ * this runs on either device. The tests hold it to the model's full forward.
  */
-import { attentionForward } from '../ops/attention.js';
-import { embedding } from '../ops/embedding.js';
+import type { Device } from '../backend.js';
 import { linear } from '../ops/linear.js';
 import { sliceRows } from '../ops/shape.js';
-import { softmax } from '../ops/softmax.js';
-import { mergeHeads, splitHeads, stridedCopy } from '../ops/strided_copy.js';
-import type { Device } from '../backend.js';
+import { splitHeads } from '../ops/strided_copy.js';
+import { native } from '../native/binding.js';
 import type { DecoderLayer } from '../nn/decoder.js';
+import type { LayerNorm } from '../nn/layer_norm.js';
 import type { Transformer } from '../nn/transformer.js';
-import { allocate, allocateOutput, cpuData, onDevice, Tensor } from '../tensor/tensor.js';
+import { DeviceArray } from '../tensor/device_array.js';
+import { allocate, data, type F32, type I32, onDevice, Tensor } from '../tensor/tensor.js';
 
 /** A step's output on the host: logits [R, V] and each row's log-sum-exp. */
 export interface StepOutput {
@@ -33,26 +36,48 @@ export interface StepOutput {
   lse: Float64Array;
 }
 
-interface LayerCache {
-  layer: DecoderLayer;
-  selfK: Tensor;
-  selfV: Tensor;
-  crossK: Tensor;
-  crossV: Tensor;
-  // The cross-attention's query projection, cut once from the packed [3·d, d] weights.
-  wq: Tensor;
-  bq: Tensor;
+interface Norm {
+  gamma: F32;
+  beta: F32;
+  eps: number;
 }
+
+/** One decoder layer's weights as kernel operands, and its caches. */
+interface Layer {
+  selfW: F32; selfB: F32; selfOutW: F32; selfOutB: F32;
+  crossQW: F32; crossQB: F32; crossOutW: F32; crossOutB: F32;
+  ffn1W: F32; ffn1B: F32; ffn2W: F32; ffn2B: F32;
+  norm1: Norm; norm2: Norm; norm3: Norm;
+  selfK: F32; selfV: F32;
+  crossK: F32; crossV: F32;
+}
+
+type Scratch = 'x' | 'y' | 'h' | 'sum' | 'qkv' | 'q' | 'ctx' | 'ctxHeads' | 'ffn' | 'act' | 'logits' | 'probs' | 'mean' | 'rstd' | 'lse';
+
+const norm = (n: LayerNorm): Norm => ({ gamma: data(n.weight, 'weight', 'float32'), beta: data(n.bias, 'bias', 'float32'), eps: n.eps });
+const weight = (t: Tensor) => data(t, 'weight', 'float32');
 
 export class IncrementalDecoder {
   readonly #model: Transformer;
-  readonly #layers: LayerCache[];
   readonly #device: Device;
+  readonly #layers: Layer[];
+  readonly #final: Norm;
+  readonly #generator: { w: F32; b: F32 };
+  readonly #d: number;
   readonly #heads: number;
   readonly #headDim: number;
+  readonly #ffn: number;
+  readonly #vocab: number;
   readonly #capacity: number;
+  readonly #activation: 'relu' | 'gelu';
+  readonly #normFirst: boolean;
+  readonly #perSource: number;
+  readonly #srcLength: number;
+  // Scratch for up to the first step's rows (rows only fall): views of the first `rows` rows are used.
+  readonly #ws: Record<Scratch, F32>;
+  // The self-attention caches' second set, gathered into by select() and then swapped in.
+  readonly #spare: Array<{ selfK: F32; selfV: F32 }>;
   #rows: number;
-  #perSource: number;
   #srcLengths: Int32Array;
 
   /**
@@ -60,28 +85,51 @@ export class IncrementalDecoder {
    * positions (the longest maxLength of the batch).
    */
   constructor(model: Transformer, srcIds: Tensor, srcLengths: Int32Array, perSource: number, capacity: number) {
+    const c = model.config;
+    const d = c.dModel, heads = c.heads, dh = d / heads;
     this.#model = model;
-    const { dModel: d, heads } = model.config;
     this.#device = model.device;
+    this.#d = d;
     this.#heads = heads;
-    this.#headDim = d / heads;
+    this.#headDim = dh;
+    this.#ffn = c.ffnDim;
+    this.#vocab = c.tgtVocabSize;
     this.#capacity = capacity;
+    this.#activation = c.activation;
+    this.#normFirst = c.normFirst;
     this.#perSource = perSource;
     this.#srcLengths = srcLengths.slice();
     const sources = srcLengths.length;
-    this.#rows = sources * perSource;
+    const rows = (this.#rows = sources * perSource);
     const memory = model.encodeIds(srcIds, srcLengths);
-    const cacheShape = Object.freeze([this.#rows, heads, capacity, this.#headDim]);
-    const cache = () => new Tensor(allocate('float32', this.#rows * d * capacity, cacheShape, this.#device), cacheShape);
-    this.#layers = model.decoder.layers.items.map((layer) => {
-      const w = layer.crossAttn.inProjWeight, b = layer.crossAttn.inProjBias;
-      const kv = linear(memory, sliceRows(w, d, 2 * d), sliceRows(b, d, 2 * d));
+    this.#srcLength = memory.shape[1]!;
+    const alloc = (n: number) => allocate('float32', n, [n], this.#device);
+    const cache = () => ({ selfK: alloc(rows * d * capacity), selfV: alloc(rows * d * capacity) });
+    this.#layers = model.decoder.layers.items.map((layer: DecoderLayer) => {
+      const self = layer.selfAttn, cross = layer.crossAttn;
+      const w = weight(cross.inProjWeight), b = weight(cross.inProjBias);
+      const kv = linear(memory, sliceRows(cross.inProjWeight, d, 2 * d), sliceRows(cross.inProjBias, d, 2 * d));
       return {
-        layer, selfK: cache(), selfV: cache(),
-        crossK: splitHeads(kv, 0, heads, this.#headDim), crossV: splitHeads(kv, d, heads, this.#headDim),
-        wq: sliceRows(w, 0, d), bq: sliceRows(b, 0, d),
+        selfW: weight(self.inProjWeight), selfB: weight(self.inProjBias),
+        selfOutW: weight(self.outProj.weight), selfOutB: weight(self.outProj.bias),
+        crossQW: w.subarray(0, d * d), crossQB: b.subarray(0, d),
+        crossOutW: weight(cross.outProj.weight), crossOutB: weight(cross.outProj.bias),
+        ffn1W: weight(layer.ffn.linear1.weight), ffn1B: weight(layer.ffn.linear1.bias),
+        ffn2W: weight(layer.ffn.linear2.weight), ffn2B: weight(layer.ffn.linear2.bias),
+        norm1: norm(layer.norm1), norm2: norm(layer.norm2), norm3: norm(layer.norm3),
+        ...cache(),
+        crossK: weight(splitHeads(kv, 0, heads, dh)), crossV: weight(splitHeads(kv, d, heads, dh)),
       };
     });
+    this.#spare = this.#layers.map(cache);
+    this.#final = norm(model.decoder.norm);
+    this.#generator = { w: weight(model.generator.weight), b: weight(model.generator.bias) };
+    const f = c.ffnDim, v = c.tgtVocabSize;
+    this.#ws = {
+      x: alloc(rows * d), y: alloc(rows * d), h: alloc(rows * d), sum: alloc(rows * d), qkv: alloc(rows * 3 * d),
+      q: alloc(rows * d), ctx: alloc(rows * d), ctxHeads: alloc(rows * d), ffn: alloc(rows * f), act: alloc(rows * f),
+      logits: alloc(rows * v), probs: alloc(rows * v), mean: alloc(rows), rstd: alloc(rows), lse: alloc(rows * heads),
+    };
   }
 
   get rows(): number {
@@ -94,72 +142,135 @@ export class IncrementalDecoder {
    */
   step(ids: Int32Array, t: number): StepOutput {
     const model = this.#model;
-    const r = this.#rows;
+    const n = native();
+    const r = this.#rows, d = this.#d, v = this.#vocab;
+    // Token embedding ×√d plus the position's sinusoid (the modules' own ops: a few hundred numbers).
     const idTensor = new Tensor(onDevice(ids, this.#device), Object.freeze([r, 1]));
-    let x = model.positionalEncoding.forward(model.tgtEmbedding.forward(idTensor), t);
-    for (const c of this.#layers) {
-      x = c.layer.norm1.connect(x, (y) => this.#selfAttention(c, y, t));
-      x = c.layer.norm2.connect(x, (y) => this.#crossAttention(c, y));
-      x = c.layer.norm3.connect(x, (y) => c.layer.ffn.forward(y));
-    }
-    const logits = model.generator.forward(model.decoder.norm.forward(x)).reshape([r, -1]);
-    return { logits: host(logits), lse: logSumExp(host(logits), host(softmax(logits)), r) };
-  }
-
-  /** Keeps rows `keep` (indices into the current rows, any order, repeats allowed) of `perSource` per source. */
-  select(keep: Int32Array, sources: Int32Array): void {
-    this.#rows = keep.length;
-    const keepT = new Tensor(onDevice(keep, this.#device), Object.freeze([keep.length]));
-    const srcT = sources.length === this.#srcLengths.length && sources.every((s, i) => s === i)
-      ? null
-      : new Tensor(onDevice(sources, this.#device), Object.freeze([sources.length]));
-    for (const c of this.#layers) {
-      c.selfK = gatherRows(c.selfK, keepT);
-      c.selfV = gatherRows(c.selfV, keepT);
-      if (srcT !== null) {
-        c.crossK = gatherRows(c.crossK, srcT);
-        c.crossV = gatherRows(c.crossV, srcT);
+    const embedded = data(model.positionalEncoding.forward(model.tgtEmbedding.forward(idTensor), t), 'x', 'float32');
+    let x = this.#view('x', r * d);
+    copy(x, embedded);
+    let spare = this.#view('y', r * d);
+    for (const layer of this.#layers) {
+      // The three sublayers of §3.1, each in its residual connection: post-norm LN(x + f(x)), or pre-norm x + f(LN(x)).
+      for (const [sub, nm] of [['self', layer.norm1], ['cross', layer.norm2], ['ffn', layer.norm3]] as const) {
+        const input = this.#normFirst ? this.#layerNorm(this.#view('h', r * d), x, null, nm) : x;
+        const out = sub === 'self' ? this.#selfAttention(layer, input, t) : sub === 'cross' ? this.#crossAttention(layer, input) : this.#feedForward(layer, input);
+        if (this.#normFirst) n.addForward(spare, x, out, r * d);
+        else this.#layerNorm(spare, out, x, nm);
+        [x, spare] = [spare, x];
       }
     }
-    if (srcT !== null) this.#srcLengths = Int32Array.from(sources, (s) => this.#srcLengths[s]!);
+    const h = this.#layerNorm(this.#view('h', r * d), x, null, this.#final);
+    const logits = this.#view('logits', r * v), probs = this.#view('probs', r * v);
+    n.matmulForward(logits, h, this.#generator.w, r, d, v, false, true, false, 1, null, null, this.#generator.b);
+    n.softmaxForward(probs, logits, r, v);
+    const hostLogits = host(logits);
+    return { logits: hostLogits, lse: logSumExp(hostLogits, host(probs), r) };
   }
 
-  #selfAttention(c: LayerCache, y: Tensor, t: number): Tensor {
-    const attn = c.layer.selfAttn;
-    const d = attn.dModel, h = this.#heads, dh = this.#headDim, cap = this.#capacity, r = this.#rows;
-    const qkv = linear(y, attn.inProjWeight, attn.inProjBias); // [R, 1, 3d]
-    // K and V of position t into the caches' slot t: [R, H, dₕ] from the projection's columns.
-    const layout = { shape: [r, h, dh], dstStrides: [h * cap * dh, cap * dh, 1], srcStrides: [3 * d, dh, 1], dstOffset: t * dh };
-    stridedCopy(c.selfK, qkv, { ...layout, srcOffset: d });
-    stridedCopy(c.selfV, qkv, { ...layout, srcOffset: 2 * d });
-    const q = splitHeads(qkv, 0, h, dh); // [R, H, 1, dₕ]
-    const seen = new Int32Array(r).fill(t + 1);
-    const { out } = attentionForward(q, c.selfK, c.selfV, { kvLengths: seen });
-    return attn.outProj.forward(out.reshape([r, 1, d])); // [R, H, 1, dₕ] is [R, 1, H·dₕ] in memory
+  /**
+   * Keeps rows `keep` (indices into the current rows, any order, repeats allowed; `perSource` per kept
+   * source) and the sources `sources` (indices into the current sources, in the order of `keep`).
+   */
+  select(keep: Int32Array, sources: Int32Array): void {
+    const n = native();
+    const rowWidth = this.#d * this.#capacity, srcWidth = this.#d * this.#srcLength;
+    const keepIds = onDevice(keep, this.#device);
+    const sameSources = sources.length * this.#perSource === this.#rows && sources.every((s, i) => s === i);
+    const srcIds = sameSources ? null : onDevice(sources, this.#device);
+    const gather = (table: F32, ids: I32, rows: number, width: number, into: F32) => {
+      n.embeddingForward(into, table.subarray(0, rows * width), ids, rows, width);
+      return into;
+    };
+    this.#layers.forEach((layer, i) => {
+      const to = this.#spare[i]!;
+      gather(layer.selfK, keepIds, this.#rows, rowWidth, to.selfK.subarray(0, keep.length * rowWidth));
+      gather(layer.selfV, keepIds, this.#rows, rowWidth, to.selfV.subarray(0, keep.length * rowWidth));
+      [layer.selfK, to.selfK] = [to.selfK, layer.selfK];
+      [layer.selfV, to.selfV] = [to.selfV, layer.selfV];
+      if (srcIds !== null) {
+        const sourcesNow = this.#rows / this.#perSource, n = sources.length * srcWidth;
+        layer.crossK = gather(layer.crossK, srcIds, sourcesNow, srcWidth, allocate('float32', n, [n], this.#device));
+        layer.crossV = gather(layer.crossV, srcIds, sourcesNow, srcWidth, allocate('float32', n, [n], this.#device));
+      }
+    });
+    this.#rows = keep.length;
+    if (!sameSources) this.#srcLengths = Int32Array.from(sources, (s) => this.#srcLengths[s]!);
   }
 
-  #crossAttention(c: LayerCache, y: Tensor): Tensor {
-    const attn = c.layer.crossAttn;
-    const d = attn.dModel, k = this.#perSource, s = this.#rows / k;
-    const q = linear(y, c.wq, c.bq).reshape([s, k, d]);
-    const { out } = attentionForward(splitHeads(q, 0, this.#heads, this.#headDim), c.crossK, c.crossV, { kvLengths: this.#srcLengths });
-    const shape = Object.freeze([s, k, d]);
-    const ctx = new Tensor(allocateOutput(s * k * d, shape, this.#device), shape);
-    mergeHeads(ctx, 0, out); // [S, H, K, dₕ] → [S, K, d]
-    return attn.outProj.forward(ctx.reshape([s * k, 1, d]));
+  /** The first `n` elements of a scratch buffer. */
+  #view(name: Scratch, n: number): F32 {
+    return this.#ws[name].subarray(0, n);
+  }
+
+  /** y = LN(x + residual) (or LN(x)) over rows of d. */
+  #layerNorm(y: F32, x: F32, residual: F32 | null, nm: Norm): F32 {
+    const r = this.#rows, d = this.#d;
+    native().layerNormForward(y, residual === null ? null : this.#view('sum', r * d), this.#view('mean', r), this.#view('rstd', r), x, residual, nm.gamma, nm.beta, r, d, nm.eps);
+    return y;
+  }
+
+  // Masked self-attention of one new position per row over the cache (§3.2.3); returns the output projection.
+  #selfAttention(l: Layer, x: F32, t: number): F32 {
+    const n = native();
+    const r = this.#rows, d = this.#d, h = this.#heads, dh = this.#headDim, cap = this.#capacity;
+    const qkv = this.#view('qkv', r * 3 * d), q = this.#view('q', r * d), ctx = this.#view('ctx', r * d);
+    n.matmulForward(qkv, x, l.selfW, r, d, 3 * d, false, true, false, 1, null, null, l.selfB);
+    // K and V of position t into the caches' slot t, [R, H, dₕ] from the projection's columns; Q as [R, H, 1, dₕ].
+    n.stridedCopy(l.selfK.subarray(0, r * d * cap), qkv, [r, h, dh], [h * cap * dh, cap * dh, 1], [3 * d, dh, 1], t * dh, d);
+    n.stridedCopy(l.selfV.subarray(0, r * d * cap), qkv, [r, h, dh], [h * cap * dh, cap * dh, 1], [3 * d, dh, 1], t * dh, 2 * d);
+    n.stridedCopy(q, qkv, [r, d], [d, 1], [3 * d, 1], 0, 0);
+    n.attentionForward(ctx, this.#view('lse', r * h), q, l.selfK.subarray(0, r * d * cap), l.selfV.subarray(0, r * d * cap), r, h, 1, cap, dh, false, 1 / Math.sqrt(dh), new Int32Array(r).fill(t + 1));
+    return this.#project(ctx, l.selfOutW, l.selfOutB);
+  }
+
+  // Attention over the source's memory (§3.2.3): a source's K rows are one call's K queries.
+  #crossAttention(l: Layer, x: F32): F32 {
+    const n = native();
+    const r = this.#rows, d = this.#d, h = this.#heads, dh = this.#headDim, k = this.#perSource, s = r / k;
+    const q = this.#view('q', r * d), ctx = this.#view('ctx', r * d);
+    n.matmulForward(q, x, l.crossQW, r, d, d, false, true, false, 1, null, null, l.crossQB);
+    const heads = this.#view('qkv', r * d), outHeads = this.#view('ctxHeads', r * d);
+    // [S, K, H, dₕ] ↔ [S, H, K, dₕ]: the same memory when K = 1.
+    const toHeads = (dst: F32, src: F32) => n.stridedCopy(dst, src, [s, h, k, dh], [h * k * dh, k * dh, dh, 1], [k * d, dh, d, 1], 0, 0);
+    const fromHeads = (dst: F32, src: F32) => n.stridedCopy(dst, src, [s, h, k, dh], [k * d, dh, d, 1], [h * k * dh, k * dh, dh, 1], 0, 0);
+    if (k > 1) toHeads(heads, q);
+    n.attentionForward(k > 1 ? outHeads : ctx, this.#view('lse', r * h), k > 1 ? heads : q, l.crossK, l.crossV, s, h, k, this.#srcLength, dh, false, 1 / Math.sqrt(dh), this.#srcLengths);
+    if (k > 1) fromHeads(ctx, outHeads);
+    return this.#project(ctx, l.crossOutW, l.crossOutB);
+  }
+
+  // FFN(x) = W₂·act(W₁x + b₁) + b₂ (§3.3), the first bias fused into the activation.
+  #feedForward(l: Layer, x: F32): F32 {
+    const n = native();
+    const r = this.#rows, d = this.#d, f = this.#ffn;
+    const hidden = this.#view('ffn', r * f), act = this.#view('act', r * f);
+    n.matmulForward(hidden, x, l.ffn1W, r, d, f, false, true, false, 1, null, null, null);
+    n.activationForward(act, hidden, l.ffn1B, r, f, this.#activation);
+    return this.#project(act, l.ffn2W, l.ffn2B);
+  }
+
+  /** x·Wᵀ + b for W [d, in], into the 'sum'-free projection buffer. */
+  #project(x: F32, w: F32, b: F32): F32 {
+    const r = this.#rows, d = this.#d;
+    const out = this.#view('qkv', r * d);
+    native().matmulForward(out, x, w, r, x.length / r, d, false, true, false, 1, null, null, b);
+    return out;
   }
 }
 
-/** Rows `index` of t (each of its first-dim slices as one vector). */
-function gatherRows(t: Tensor, index: Tensor): Tensor {
-  const [rows, ...rest] = t.shape as [number, ...number[]];
-  const width = t.size / rows;
-  return embedding(t.reshape([rows, width]), index).reshape([index.size, ...rest]);
+/** dst = src (same device, same length). */
+function copy(dst: F32, src: F32): void {
+  if (dst instanceof DeviceArray) native().deviceCopy(dst, src as DeviceArray);
+  else dst.set(src as Float32Array);
 }
 
-/** The host elements of a float32 tensor: its own storage on the CPU, a download from the GPU. */
-function host(t: Tensor): Float32Array {
-  return t.device === 'cpu' ? cpuData(t, 'tensor', 'float32') : t.toFloat32Array();
+/** The host elements of storage: itself on the CPU, a download from the GPU. */
+function host(d: F32): Float32Array {
+  if (!(d instanceof DeviceArray)) return d;
+  const out = new Float32Array(d.length);
+  native().deviceDownload(out, d);
+  return out;
 }
 
 /**
