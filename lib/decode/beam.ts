@@ -129,12 +129,14 @@ function topCandidates(beams: readonly Beam[], rows: readonly Row[], m: number):
       insert(beam.sum + row.searchLogProb(row.forced), b, row.forced);
       return;
     }
+    // The hot loop (rows × vocabulary per step) compares raw logits with the m-th value moved into logit units.
     const x = row.logits;
     const offset = beam.sum - row.lse;
+    let threshold = c.count === m ? c.value[m - 1]! - offset : -Infinity;
     for (let v = 0; v < x.length; v++) {
-      const value = x[v]! + offset;
-      if (value === -Infinity || (c.count === m && !(value > c.value[m - 1]!))) continue;
-      if (row.allowed(v)) insert(value, b, v);
+      if (!(x[v]! > threshold) || !row.allowed(v)) continue;
+      insert(x[v]! + offset, b, v);
+      if (c.count === m) threshold = c.value[m - 1]! - offset;
     }
   });
   return c;

@@ -30,7 +30,7 @@ import type { Transformer } from '../nn/transformer.js';
 import { DeviceArray } from '../tensor/device_array.js';
 import { allocate, data, type F32, type I32, onDevice, Tensor } from '../tensor/tensor.js';
 
-/** A step's output on the host: logits [R, V] and each row's log-sum-exp. */
+/** A step's output on the host: logits [R, V] and each row's log-sum-exp (the cross-entropy kernel's). */
 export interface StepOutput {
   logits: Float32Array;
   lse: Float64Array;
@@ -52,7 +52,7 @@ interface Layer {
   crossK: F32; crossV: F32;
 }
 
-type Scratch = 'x' | 'y' | 'h' | 'sum' | 'qkv' | 'q' | 'ctx' | 'ctxHeads' | 'ffn' | 'act' | 'logits' | 'probs' | 'mean' | 'rstd' | 'lse';
+type Scratch = 'x' | 'y' | 'h' | 'sum' | 'qkv' | 'q' | 'ctx' | 'ctxHeads' | 'ffn' | 'act' | 'logits' | 'rowLse' | 'mean' | 'rstd' | 'lse';
 
 const norm = (n: LayerNorm): Norm => ({ gamma: data(n.weight, 'weight', 'float32'), beta: data(n.bias, 'bias', 'float32'), eps: n.eps });
 const weight = (t: Tensor) => data(t, 'weight', 'float32');
@@ -75,6 +75,8 @@ export class IncrementalDecoder {
   readonly #srcLength: number;
   // Scratch for up to the first step's rows (rows only fall): views of the first `rows` rows are used.
   readonly #ws: Record<Scratch, F32>;
+  // Class 0 for every row: the cross-entropy kernel's log-sum-exp is what a step needs, not its loss.
+  readonly #targets: I32;
   // The self-attention caches' second set, gathered into by select() and then swapped in.
   readonly #spare: Array<{ selfK: F32; selfV: F32 }>;
   #rows: number;
@@ -128,8 +130,9 @@ export class IncrementalDecoder {
     this.#ws = {
       x: alloc(rows * d), y: alloc(rows * d), h: alloc(rows * d), sum: alloc(rows * d), qkv: alloc(rows * 3 * d),
       q: alloc(rows * d), ctx: alloc(rows * d), ctxHeads: alloc(rows * d), ffn: alloc(rows * f), act: alloc(rows * f),
-      logits: alloc(rows * v), probs: alloc(rows * v), mean: alloc(rows), rstd: alloc(rows), lse: alloc(rows * heads),
+      logits: alloc(rows * v), rowLse: alloc(rows), mean: alloc(rows), rstd: alloc(rows), lse: alloc(rows * heads),
     };
+    this.#targets = allocate('int32', rows, [rows], this.#device) as I32;
   }
 
   get rows(): number {
@@ -161,11 +164,10 @@ export class IncrementalDecoder {
       }
     }
     const h = this.#layerNorm(this.#view('h', r * d), x, null, this.#final);
-    const logits = this.#view('logits', r * v), probs = this.#view('probs', r * v);
+    const logits = this.#view('logits', r * v), lse = this.#view('rowLse', r);
     n.matmulForward(logits, h, this.#generator.w, r, d, v, false, true, false, 1, null, null, this.#generator.b);
-    n.softmaxForward(probs, logits, r, v);
-    const hostLogits = host(logits);
-    return { logits: hostLogits, lse: logSumExp(hostLogits, host(probs), r) };
+    n.crossEntropyForward(lse, logits, this.#targets.subarray(0, r), r, v, 0, -1);
+    return { logits: host(logits), lse: Float64Array.from(host(lse)) };
   }
 
   /**
@@ -271,19 +273,4 @@ function host(d: F32): Float32Array {
   const out = new Float32Array(d.length);
   native().deviceDownload(out, d);
   return out;
-}
-
-/**
- * Each row's log Σ exp(x) from the row and its softmax p: at the row's largest entry m, p = 1/Σ exp(x − m),
- * so lse = m − log p(m), exact to float32's rounding of p (no second pass of exponentials over the row).
- */
-function logSumExp(logits: Float32Array, probs: Float32Array, rows: number): Float64Array {
-  const v = logits.length / rows;
-  const lse = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let best = r * v;
-    for (let j = best + 1, end = (r + 1) * v; j < end; j++) if (logits[j]! > logits[best]!) best = j;
-    lse[r] = logits[best]! - Math.log(probs[best]!);
-  }
-  return lse;
 }
