@@ -74,18 +74,24 @@ function onMainThread(model: Transformer, src: Int32Array[], opts: GenerateOptio
   noGrad(() => searchSync(model, ids, lengths, o));
 }
 
-/** ONNX Runtime's no-cache greedy decoder (bench/peers/ort_decode.mjs) when its directory is set up. */
-function ortPeer(threads: number): number | null {
+/**
+ * ms/token of ONNX Runtime's no-cache greedy decoder by thread count (bench/peers/ort_decode.mjs), when
+ * its directory is set up ($NODEFORMER_ORT_DIR, default /tmp/ort; see that script's header); else empty.
+ */
+function ortPeer(): Map<number, number> {
   const dir = process.env.NODEFORMER_ORT_DIR ?? '/tmp/ort';
-  if (!existsSync(join(dir, 'node_modules', 'onnxruntime-node'))) return null;
+  const out = new Map<number, number>();
+  if (!existsSync(join(dir, 'node_modules', 'onnxruntime-node')) || !existsSync(join(dir, 'decoder.onnx'))) return out;
   try {
-    const out = execFileSync(process.execPath, [new URL('../peers/ort_decode.mjs', import.meta.url).pathname, '--threads', String(threads)], { cwd: dir, encoding: 'utf8' });
-    const line = out.trim().split('\n').map((l) => JSON.parse(l) as { threads: number; msPerToken: number }).find((r) => r.threads === threads);
-    return line?.msPerToken ?? null;
+    const text = execFileSync(process.execPath, [new URL('../peers/ort_decode.mjs', import.meta.url).pathname, dir], { cwd: dir, encoding: 'utf8' });
+    for (const line of text.trim().split('\n')) {
+      const r = JSON.parse(line) as { threads: number; msPerToken: number };
+      out.set(r.threads, r.msPerToken);
+    }
   } catch (e) {
     console.log(`(ONNX Runtime peer failed: ${(e as Error).message.split('\n')[0]})`);
-    return null;
   }
+  return out;
 }
 
 export async function benchDecode(): Promise<void> {
@@ -95,13 +101,14 @@ export async function benchDecode(): Promise<void> {
   const bytes = decoderWeightBytes({ dModel: 256, ffnDim: 1024, decoderLayers: 3, tgtVocabSize: 8000 });
   const threads = backend.info().threads;
   const rows: Array<Array<string | number>> = [];
+  const orts = ortPeer();
   for (const t of [1, threads].filter((x, i, a) => a.indexOf(x) === i)) {
     backend.setThreads(t);
     const worker = (await median(7, () => model.generate([src], greedy))) / NEW_TOKENS;
     const main = (await median(7, () => onMainThread(model, [src], greedy))) / NEW_TOKENS;
     const noCache = (await median(3, () => greedyNoCache(model, src, NEW_TOKENS))) / NEW_TOKENS;
     const floor = bytes / (await triadBandwidth(bytes)) / 1e6;
-    const ort = ortPeer(t);
+    const ort = orts.get(t) ?? null;
     rows.push([
       t, fixed(worker, 3), fixed(main, 3), fixed(noCache, 3), ort === null ? '—' : fixed(ort, 3), fixed(floor, 3),
       ort === null ? '—' : `${fixed(ort / worker, 2)}×`, `${fixed(noCache / worker, 2)}×`, `${fixed(worker / floor, 2)}×`, `${fixed(main / worker, 3)}`,

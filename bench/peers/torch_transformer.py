@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 
-THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+THREADS = int(sys.argv[1]) if __name__ == '__main__' and len(sys.argv) > 1 else 1  # not when imported by an exporter
 os.environ['OPENBLAS_NUM_THREADS'] = str(THREADS)
 import torch  # noqa: E402  (after the thread count is fixed)
 from torch import nn
