@@ -278,10 +278,12 @@ void small_m(const GemmArgs& g, int threads) {
   const int64_t units = ceil_div(g.n, unit);
   const int64_t tasks = min64(units, threads > 1 ? int64_t(threads) * 2 : 1);
   const int64_t step = ceil_div(units, tasks) * unit;
+  const bool prefetch = g.n * g.k * int64_t(sizeof(float)) > kDotPrefetchBytes;
   parallel_for(tasks, [&](int64_t t) {
     const int64_t j0 = t * step, j1 = min64(j0 + step, g.n);
     if (j0 >= j1) return;
-    if (g.trans_b) return dot_block(g.m, a, lda, g.k, g.b, g.ldb, g.c, g.ldc, g.accumulate, g.bias, j0, j1);
+    if (g.trans_b)
+      return dot_block(g.m, a, lda, g.k, g.b, g.ldb, g.c, g.ldc, g.accumulate, g.bias, j0, j1, prefetch);
     for (int64_t i = 0; i < g.m; i += kAxpyRows)
       axpy_dispatch(int(min64(kAxpyRows, g.m - i)), a + i * lda, lda, g.k, g.b, g.ldb, g.c + i * g.ldc, g.ldc,
                     g.accumulate, j0, j1);
