@@ -105,8 +105,8 @@ constexpr int kDotTile = kDotRows * 4;
 constexpr int dot_cols_for(int r) { return r == 1 ? kDotTile / 2 : kDotTile / (r == 3 ? 4 : r); }
 
 // c[0:R, 0:NB] (+)= a[0:R, 0:k] · bᵀ (+ bias[0:NB] on every row, if given) where b is NB rows of length k;
-// when pf is given, the same lines of the NB rows at pf are prefetched along the way.
-template <int R, int NB>
+// with PF, the same lines of the NB rows at pf are prefetched along the way.
+template <int R, int NB, bool PF = false>
 void dot_tile(const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc,
               bool accumulate, const float* bias, const float* pf = nullptr) {
   constexpr int kAcc = R * NB;
@@ -116,7 +116,7 @@ void dot_tile(const float* a, int64_t lda, int64_t k, const float* b, int64_t ld
   int64_t p = 0;
   for (; p + kLanes <= k; p += kLanes) {
     V bv[NB];
-    if (pf) {
+    if constexpr (PF) {
 #pragma GCC unroll 16
       for (int j = 0; j < NB; ++j) prefetch(pf + j * ldb + p);
     }
@@ -161,9 +161,11 @@ void dot_cols(const float* a, int64_t lda, int64_t k, const float* b, int64_t ld
               bool accumulate, const float* bias, int64_t j0, int64_t j1, const float* pf) {
   constexpr int NB = dot_cols_for(R);
   int64_t j = j0;
-  for (; j + NB <= j1; j += NB)
-    dot_tile<R, NB>(a, lda, k, b + j * ldb, ldb, c + j, ldc, accumulate, bias ? bias + j : nullptr,
-                    pf ? pf + (j - j0) * ldb : nullptr);
+  for (; j + NB <= j1; j += NB) {
+    const float* bj = bias ? bias + j : nullptr;
+    if (pf) dot_tile<R, NB, true>(a, lda, k, b + j * ldb, ldb, c + j, ldc, accumulate, bj, pf + (j - j0) * ldb);
+    else dot_tile<R, NB>(a, lda, k, b + j * ldb, ldb, c + j, ldc, accumulate, bj);
+  }
   for (; j < j1; ++j) dot_tile<R, 1>(a, lda, k, b + j * ldb, ldb, c + j, ldc, accumulate, bias ? bias + j : nullptr);
 }
 
@@ -187,6 +189,14 @@ constexpr int64_t kDotPrefetchBytes = int64_t(4) << 20;
 // `prefetch`, the first row group's tiles prefetch the next block.
 inline void dot_block(int64_t m, const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c,
                       int64_t ldc, bool accumulate, const float* bias, int64_t j0, int64_t j1, bool prefetch) {
+  if (m <= kDotRows) {
+    // One row group needs no blocks (a call per block cost ~4% at 1×256×256): its tiles prefetch rows one
+    // block ahead of their own, up to the last whole block, which has nothing ahead.
+    const int64_t jp = prefetch ? j0 + max64(0, (j1 - j0) / kDotTile - 1) * kDotTile : j0;
+    if (jp > j0)
+      dot_dispatch(int(m), a, lda, k, b, ldb, c, ldc, accumulate, j0, jp, bias, b + (j0 + kDotTile) * ldb);
+    return dot_dispatch(int(m), a, lda, k, b, ldb, c, ldc, accumulate, jp, j1, bias);
+  }
   for (int64_t jb = j0; jb < j1; jb += kDotTile) {
     const int64_t je = min64(jb + kDotTile, j1);
     const float* next = prefetch && je + kDotTile <= j1 ? b + je * ldb : nullptr;
