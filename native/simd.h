@@ -13,6 +13,7 @@
 //   vadd/vsub/vmul/vdiv(a, b), vmax/vmin(a, b), vsqrt(a)
 //   vselect_gt(a, b, x, y)  per lane: a > b ? x : y (false when either is NaN)
 //   vsum(v), vhmax(v)  the horizontal sum (in a fixed order) and maximum
+//   vsum_lanes(v)      kLanes horizontal sums at once: lane i = vsum(v[i]) bit for bit (same additions)
 //   vexp(x)            e^x within 2 ulp on [-87, 88]; exactly 0 below ≈ -87.9 (exp(-inf) = 0); saturates above 88.37
 //   vround(x)          to the nearest integer (ties to even)
 //   kAccRegs           how many vector accumulators a micro-kernel may keep in registers
@@ -70,6 +71,24 @@ static inline float vsum(V v) {
   q = _mm_add_ss(q, _mm_movehdup_ps(q));
   return _mm_cvtss_f32(q);
 }
+// vsum's four halvings (lane l + l+8, + l+4, + l+2, + l+1), each done for two vectors with two shuffles
+// and one add: 45 instructions for 16 sums against ~8 each. The shuffles leave sum i in lane
+// 4·(i % 4) + i / 4, so the inputs are read in that order.
+static inline V vsum_lanes(const V* v) {
+  constexpr auto at = [](int i) { return (i % 4) * 4 + i / 4; };
+  V h[8], q[4], d[2];
+  for (int i = 0; i < 8; ++i) {
+    const V a = v[at(2 * i)], b = v[at(2 * i + 1)];
+    h[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+  }
+  for (int i = 0; i < 4; ++i)
+    q[i] = _mm512_add_ps(_mm512_shuffle_f32x4(h[2 * i], h[2 * i + 1], 0x88),
+                         _mm512_shuffle_f32x4(h[2 * i], h[2 * i + 1], 0xDD));
+  for (int i = 0; i < 2; ++i)
+    d[i] = _mm512_add_ps(_mm512_shuffle_ps(q[2 * i], q[2 * i + 1], 0x44),
+                         _mm512_shuffle_ps(q[2 * i], q[2 * i + 1], 0xEE));
+  return _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], 0x88), _mm512_shuffle_ps(d[0], d[1], 0xDD));
+}
 
 #elif defined(NF_SIMD_AVX2)
 using V = __m256;
@@ -109,6 +128,20 @@ static inline float vsum(V v) {
   q = _mm_add_ps(q, _mm_movehl_ps(q, q));
   q = _mm_add_ss(q, _mm_movehdup_ps(q));
   return _mm_cvtss_f32(q);
+}
+// As on AVX-512: vsum's halvings (l + l+4, + l+2, + l+1) two vectors at a time; sum i lands in lane
+// 4·(i % 2) + i / 2.
+static inline V vsum_lanes(const V* v) {
+  constexpr auto at = [](int i) { return (i % 2) * 4 + i / 2; };
+  V h[4], d[2];
+  for (int i = 0; i < 4; ++i) {
+    const V a = v[at(2 * i)], b = v[at(2 * i + 1)];
+    h[i] = _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+  }
+  for (int i = 0; i < 2; ++i)
+    d[i] = _mm256_add_ps(_mm256_shuffle_ps(h[2 * i], h[2 * i + 1], 0x44),
+                         _mm256_shuffle_ps(h[2 * i], h[2 * i + 1], 0xEE));
+  return _mm256_add_ps(_mm256_shuffle_ps(d[0], d[1], 0x88), _mm256_shuffle_ps(d[0], d[1], 0xDD));
 }
 
 #elif defined(NF_SIMD_NEON)
@@ -213,6 +246,15 @@ static inline float vsum(V v) { return (v.x[0] + v.x[1]) + (v.x[2] + v.x[3]); }
 
 #else
 #error "define one of NF_SIMD_AVX512, NF_SIMD_AVX2, NF_SIMD_NEON, NF_SIMD_SCALAR before including simd.h"
+#endif
+
+#if defined(NF_SIMD_NEON) || defined(NF_SIMD_SCALAR)
+// One vsum per lane (NEON's pairwise adds could do the same as the x86 versions; not measured there).
+static inline V vsum_lanes(const V* v) {
+  float s[kLanes];
+  for (int i = 0; i < kLanes; ++i) s[i] = vsum(v[i]);
+  return vload(s);
+}
 #endif
 
 // e^x as 2^n · e^r with n = round(x·log2 e) and |r| ≤ ln2/2, r computed in two parts (ln2 = C1 + C2, C1

@@ -10,6 +10,13 @@ import { fixed, medianMs, table } from '../common.js';
 const SHAPES: Array<[number, number, number]> = [
   [1024, 1024, 1024], [512, 512, 512], [64, 512, 2048], [4096, 256, 256], [8, 512, 2048], [1, 512, 512],
 ];
+// Decoding: a Linear layer's y = x·Wᵀ with W stored N×K (transB), for the reference model's d_model 256
+// (Q/K/V/O, FFN up and down, vocabulary) and the issue's 8×512×2048. Same-run ratios against oneDNN:
+// bench/peers/gemm-decode.ts.
+const DECODE: Array<[number, number, number]> = [
+  [1, 256, 256], [1, 256, 1024], [1, 1024, 256], [1, 256, 8000], [8, 256, 1024], [8, 512, 2048],
+  [8, 256, 8000], [32, 256, 1024], [32, 1024, 256], [32, 256, 8000],
+];
 
 function data(n: number, seed: number): Float32Array {
   const rng = new Rng(seed);
@@ -36,6 +43,16 @@ export async function benchMatmul(): Promise<void> {
   }
   table(`matmul kernel, fp32, ${simd} (GFLOP/s)`,
     ['M×K×N', 'ours 1T', 'FMA peak 1T', '% of peak', `ours ${threads}T`, `${threads}T / 1T`, 'naive 1T', 'ours / naive'], rows);
+
+  backend.setThreads(1);
+  const decodeRows: Array<Array<string | number>> = [];
+  for (const [m, k, n] of DECODE) {
+    const a = data(m * k, 1), w = data(n * k, 2), c = new Float32Array(m * n);
+    const ms = await medianMs(() => nb.matmulForward(c, a, w, m, k, n, false, true, false, 1, null, null, null), { time: 300 });
+    decodeRows.push([`${m}×${k}×${n}`, fixed((2 * m * k * n) / ms / 1e6)]);
+  }
+  backend.setThreads(threads);
+  table(`matmul decode, x·Wᵀ (W stored N×K), fp32, ${simd}, 1 thread (GFLOP/s)`, ['M×K×N', 'ours 1T'], decodeRows);
 
   // One call from JS, end to end: argument checks, output allocation, N-API, the kernel.
   const x = tensor([1, 2, 3, 4], [2, 2]), y = tensor([5, 6, 7, 8], [2, 2]);

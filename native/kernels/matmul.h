@@ -36,7 +36,8 @@ namespace ref {
 void matmul_forward(const GemmArgs& g);
 }  // namespace ref
 
-// Packed, cache-blocked, register-tiled GEMM, multi-threaded, with a streaming path for M ≤ 16.
+// Packed, cache-blocked, register-tiled GEMM, multi-threaded, with a streaming path for M ≤ 16 (M ≤ 32
+// when B is transposed).
 namespace scalar { void matmul_forward(const GemmArgs& g); }
 namespace avx2 { void matmul_forward(const GemmArgs& g); }
 namespace avx512 { void matmul_forward(const GemmArgs& g); }

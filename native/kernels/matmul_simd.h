@@ -4,8 +4,9 @@
 // no code built with one ISA's flags is shared with another translation unit.
 //
 // Two paths:
-//  * M ≤ kSmallM (decoding: a few rows against a weight matrix): no packing; B is streamed once from
-//    memory, straight from its own layout, while a few rows of A stay in registers. Threads split N.
+//  * M ≤ kSmallM, or M ≤ kSmallMDot when B is transposed (decoding: a few rows against a weight matrix):
+//    no packing; B is streamed once from memory, straight from its own layout: K×N rows against a few
+//    rows of A in registers, or N×K rows as dot products with all of A's rows. Threads split N.
 //  * Otherwise the BLIS scheme: for each NC-wide panel of B and KC-deep slice, pack B into NR-wide
 //    micro-panels (stays in L3/L2); for each MC-tall block of A pack it into MR-tall micro-panels (stays
 //    in L2); then an MR×NR register tile accumulates over KC with one broadcast of A and NV vector loads of
@@ -46,6 +47,9 @@ constexpr int64_t kKC = 512;
 constexpr int64_t kMC = (72 / kMR) * kMR;
 constexpr int64_t kNC = 2048;
 constexpr int64_t kSmallM = 16;
+// With B transposed (a Linear layer's weight) the dot-product tiles read B once and unpacked; against
+// packing B they were +13-20% at 17-24 rows and even at 32 (A/B-measured on Zen 5, one thread).
+constexpr int64_t kSmallMDot = 32;
 // Below this many multiply-adds a second thread costs more than it saves.
 constexpr int64_t kMinParallelWork = int64_t(1) << 17;
 
@@ -256,7 +260,8 @@ void blocked(const GemmArgs& g, int threads) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Few rows (M ≤ kSmallM). `a` is M×K row-major here (transA is repacked first: it is tiny).
+// Few rows (M ≤ kSmallM, or kSmallMDot with B transposed). `a` is M×K row-major here (transA is
+// repacked first: it is tiny).
 
 void small_m(const GemmArgs& g, int threads) {
   const float* a = g.a;
@@ -269,27 +274,24 @@ void small_m(const GemmArgs& g, int threads) {
     lda = g.k;
   }
   // Tasks are column ranges in whole units of the widest tile, so that only the last one has a tail.
-  const int64_t unit = g.trans_b ? kDotCols : int64_t(nv_for_rows(1)) * kLanes;
+  const int64_t unit = g.trans_b ? kDotTile : int64_t(nv_for_rows(1)) * kLanes;
   const int64_t units = ceil_div(g.n, unit);
   const int64_t tasks = min64(units, threads > 1 ? int64_t(threads) * 2 : 1);
   const int64_t step = ceil_div(units, tasks) * unit;
-  const int64_t row_step = g.trans_b ? kDotRows : kAxpyRows;
+  const bool prefetch = g.n * g.k * int64_t(sizeof(float)) > kDotPrefetchBytes;
   parallel_for(tasks, [&](int64_t t) {
     const int64_t j0 = t * step, j1 = min64(j0 + step, g.n);
     if (j0 >= j1) return;
-    for (int64_t i = 0; i < g.m; i += row_step) {
-      const int rows = int(min64(row_step, g.m - i));
-      if (g.trans_b) {
-        dot_dispatch(rows, a + i * lda, lda, g.k, g.b, g.ldb, g.c + i * g.ldc, g.ldc, g.accumulate, j0, j1);
-      } else {
-        axpy_dispatch(rows, a + i * lda, lda, g.k, g.b, g.ldb, g.c + i * g.ldc, g.ldc, g.accumulate, j0, j1);
-      }
-    }
+    if (g.trans_b)
+      return dot_block(g.m, a, lda, g.k, g.b, g.ldb, g.c, g.ldc, g.accumulate, g.bias, j0, j1, prefetch);
+    for (int64_t i = 0; i < g.m; i += kAxpyRows)
+      axpy_dispatch(int(min64(kAxpyRows, g.m - i)), a + i * lda, lda, g.k, g.b, g.ldb, g.c + i * g.ldc, g.ldc,
+                    g.accumulate, j0, j1);
   });
 }
 
-// C (+)= bias on every row: the whole product when K = 0, and the bias of the few-row path, whose tiles
-// (shared with attention) know nothing of biases.
+// C (+)= bias on every row: the whole product when K = 0, and the bias of the few-row path with B not
+// transposed, whose tiles (shared with attention) know nothing of biases.
 void add_bias_rows(const GemmArgs& g) {
   for (int64_t i = 0; i < g.m; ++i)
     for (int64_t j = 0; j < g.n; ++j) {
@@ -305,8 +307,8 @@ void matmul_forward(const GemmArgs& g) {
   if (g.m <= 0 || g.n <= 0) return;
   if (g.k <= 0) return add_bias_rows(g);
   const int threads = g.m * g.n * g.k < kMinParallelWork ? 1 : num_threads();
-  if (g.m <= kSmallM) {
-    if (g.bias) {
+  if (g.m <= (g.trans_b ? kSmallMDot : kSmallM)) {
+    if (g.bias && !g.trans_b) {
       add_bias_rows(g);
       GemmArgs rest = g;
       rest.accumulate = true;

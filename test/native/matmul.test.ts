@@ -69,6 +69,40 @@ describe.each(SIMD_LEVELS)('matmul_forward [%s]', (simd) => {
     });
   });
 
+  // The decode path: with B transposed (a Linear layer's weight, N×K) up to 32 rows are dot products of
+  // A's rows with B's rows, 16 outputs per tile reduced together; tiles of 1, 2, 3 and 4 rows, column
+  // tails, k tails shorter than a vector, an L1-aliasing stride (k = 1024) and a B big enough to be prefetched.
+  const DECODE: Array<[number, number, number]> = [
+    [1, 37, 7], [2, 20, 8000], [3, 1024, 23], [4, 100, 33], [5, 257, 40], [8, 31, 17], [15, 64, 129],
+    [17, 33, 65], [24, 300, 47], [31, 19, 100], [32, 256, 7], [32, 135, 8000],
+  ];
+  it.each(DECODE)('decode shapes %i×%i×%i: both B layouts, with and without bias and accumulate', (m, k, n) => {
+    withSimd(simd, () => {
+      for (const tb of [false, true]) {
+        for (const [accumulate, withBias] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const { c, want, scale } = runForward(false, m, k, n, false, tb, accumulate, withBias);
+          const tol = (i: number) => 2 * gamma(k + 2) * scale[i]!;
+          expect(compare(c, want, tol, `${m}×${k}×${n} tb=${tb} acc=${accumulate} bias=${withBias}`)).toBeNull();
+        }
+      }
+    });
+  });
+
+  it('gives each row of a decode product the bits of that row computed alone (tiles change no result)', () => {
+    withSimd(simd, () => {
+      for (const [m, k, n] of [[7, 300, 45], [32, 1024, 40]] as const) {
+        const a = f32(m * k, 15), b = f32(n * k, 16), bias = f32(n, 17);
+        const all = new Float32Array(m * n);
+        nb.matmulForward(all, a, b, m, k, n, false, true, false, 1, null, null, bias);
+        for (let i = 0; i < m; i++) {
+          const row = new Float32Array(n);
+          nb.matmulForward(row, a.subarray(i * k, (i + 1) * k), b, 1, k, n, false, true, false, 1, null, null, bias);
+          expect(bitsEqual(row, all.subarray(i * n, (i + 1) * n)), `${m}×${k}×${n} row ${i}`).toBe(true);
+        }
+      }
+    });
+  });
+
   it('writes zeros for k = 0 and nothing for m = 0 or n = 0', () => {
     withSimd(simd, () => {
       const c = new Float32Array(6).fill(7);
@@ -82,7 +116,8 @@ describe.each(SIMD_LEVELS)('matmul_forward [%s]', (simd) => {
     withSimd(simd, () => {
       for (const [m, k, n, ta, tb] of [
         [300, 200, 260, false, false], [67, 129, 700, true, true], [5, 300, 900, false, false],
-        [16, 257, 1000, true, true], [1, 512, 2000, false, true],
+        [16, 257, 1000, true, true], [1, 512, 2000, false, true], [32, 256, 8000, false, true],
+        [9, 1024, 250, true, true],
       ] as const) {
         const a = f32(m * k, 4), b = f32(k * n, 5), bias = f32(n, 6);
         const outs = [1, 2, 3].map((t) =>
