@@ -79,6 +79,8 @@ export class IncrementalDecoder {
   readonly #targets: I32;
   // The self-attention caches' second set, gathered into by select() and then swapped in.
   readonly #spare: Array<{ selfK: F32; selfV: F32 }>;
+  // Every tensor this decoder made, freed by dispose(): on the GPU a decode's buffers go back to the cache at once.
+  readonly #owned = new Set<Tensor>();
   #rows: number;
   #srcLengths: Int32Array;
 
@@ -105,12 +107,16 @@ export class IncrementalDecoder {
     const rows = (this.#rows = sources * perSource);
     const memory = model.encodeIds(srcIds, srcLengths);
     this.#srcLength = memory.shape[1]!;
-    const alloc = (n: number) => allocate('float32', n, [n], this.#device);
+    const alloc = (n: number) => this.#alloc(n);
     const cache = () => ({ selfK: alloc(rows * d * capacity), selfV: alloc(rows * d * capacity) });
     this.#layers = model.decoder.layers.items.map((layer: DecoderLayer) => {
       const self = layer.selfAttn, cross = layer.crossAttn;
       const w = weight(cross.inProjWeight), b = weight(cross.inProjBias);
       const kv = linear(memory, sliceRows(cross.inProjWeight, d, 2 * d), sliceRows(cross.inProjBias, d, 2 * d));
+      const [crossK, crossV] = [splitHeads(kv, 0, heads, dh), splitHeads(kv, d, heads, dh)];
+      kv.dispose();
+      this.#own(crossK);
+      this.#own(crossV);
       return {
         selfW: weight(self.inProjWeight), selfB: weight(self.inProjBias),
         selfOutW: weight(self.outProj.weight), selfOutB: weight(self.outProj.bias),
@@ -120,9 +126,10 @@ export class IncrementalDecoder {
         ffn2W: weight(layer.ffn.linear2.weight), ffn2B: weight(layer.ffn.linear2.bias),
         norm1: norm(layer.norm1), norm2: norm(layer.norm2), norm3: norm(layer.norm3),
         ...cache(),
-        crossK: weight(splitHeads(kv, 0, heads, dh)), crossV: weight(splitHeads(kv, d, heads, dh)),
+        crossK: weight(crossK), crossV: weight(crossV),
       };
     });
+    memory.dispose();
     this.#spare = this.#layers.map(cache);
     this.#final = norm(model.decoder.norm);
     this.#generator = { w: weight(model.generator.weight), b: weight(model.generator.bias) };
@@ -132,7 +139,23 @@ export class IncrementalDecoder {
       q: alloc(rows * d), ctx: alloc(rows * d), ctxHeads: alloc(rows * d), ffn: alloc(rows * f), act: alloc(rows * f),
       logits: alloc(rows * v), rowLse: alloc(rows), mean: alloc(rows), rstd: alloc(rows), lse: alloc(rows * heads),
     };
-    this.#targets = allocate('int32', rows, [rows], this.#device) as I32;
+    this.#targets = data(this.#own(new Tensor(allocate('int32', rows, [rows], this.#device), Object.freeze([rows]))), 'targets', 'int32');
+  }
+
+  /** Frees every buffer of this decode (GPU memory back to the allocator's cache); the decoder is done. */
+  dispose(): void {
+    for (const t of this.#owned) t.dispose();
+    this.#owned.clear();
+  }
+
+  #own(t: Tensor): Tensor {
+    this.#owned.add(t);
+    return t;
+  }
+
+  /** Zeroed float32 storage owned by this decoder. */
+  #alloc(n: number): F32 {
+    return data(this.#own(new Tensor(allocate('float32', n, [n], this.#device), Object.freeze([n]))), 'buffer', 'float32');
   }
 
   get rows(): number {
@@ -149,9 +172,11 @@ export class IncrementalDecoder {
     const r = this.#rows, d = this.#d, v = this.#vocab;
     // Token embedding ×√d plus the position's sinusoid (the modules' own ops: a few hundred numbers).
     const idTensor = new Tensor(onDevice(ids, this.#device), Object.freeze([r, 1]));
-    const embedded = data(model.positionalEncoding.forward(model.tgtEmbedding.forward(idTensor), t), 'x', 'float32');
+    const scaled = model.tgtEmbedding.forward(idTensor);
+    const embedded = model.positionalEncoding.forward(scaled, t);
     let x = this.#view('x', r * d);
-    copy(x, embedded);
+    copy(x, data(embedded, 'x', 'float32'));
+    for (const temporary of [idTensor, scaled, embedded]) temporary.dispose();
     let spare = this.#view('y', r * d);
     for (const layer of this.#layers) {
       // The three sublayers of §3.1, each in its residual connection: post-norm LN(x + f(x)), or pre-norm x + f(LN(x)).
@@ -177,11 +202,11 @@ export class IncrementalDecoder {
   select(keep: Int32Array, sources: Int32Array): void {
     const n = native();
     const rowWidth = this.#d * this.#capacity, srcWidth = this.#d * this.#srcLength;
-    const keepIds = onDevice(keep, this.#device);
+    const keepIds = new Tensor(onDevice(keep, this.#device), Object.freeze([keep.length]));
     const sameSources = sources.length * this.#perSource === this.#rows && sources.every((s, i) => s === i);
-    const srcIds = sameSources ? null : onDevice(sources, this.#device);
-    const gather = (table: F32, ids: I32, rows: number, width: number, into: F32) => {
-      n.embeddingForward(into, table.subarray(0, rows * width), ids, rows, width);
+    const srcIds = sameSources ? null : new Tensor(onDevice(sources, this.#device), Object.freeze([sources.length]));
+    const gather = (table: F32, ids: Tensor, rows: number, width: number, into: F32) => {
+      n.embeddingForward(into, table.subarray(0, rows * width), data(ids, 'ids', 'int32'), rows, width);
       return into;
     };
     this.#layers.forEach((layer, i) => {
@@ -191,11 +216,13 @@ export class IncrementalDecoder {
       [layer.selfK, to.selfK] = [to.selfK, layer.selfK];
       [layer.selfV, to.selfV] = [to.selfV, layer.selfV];
       if (srcIds !== null) {
-        const sourcesNow = this.#rows / this.#perSource, n = sources.length * srcWidth;
-        layer.crossK = gather(layer.crossK, srcIds, sourcesNow, srcWidth, allocate('float32', n, [n], this.#device));
-        layer.crossV = gather(layer.crossV, srcIds, sourcesNow, srcWidth, allocate('float32', n, [n], this.#device));
+        const sourcesNow = this.#rows / this.#perSource, size = sources.length * srcWidth;
+        layer.crossK = gather(layer.crossK, srcIds, sourcesNow, srcWidth, this.#alloc(size));
+        layer.crossV = gather(layer.crossV, srcIds, sourcesNow, srcWidth, this.#alloc(size));
       }
     });
+    keepIds.dispose();
+    srcIds?.dispose();
     this.#rows = keep.length;
     if (!sameSources) this.#srcLengths = Int32Array.from(sources, (s) => this.#srcLengths[s]!);
   }

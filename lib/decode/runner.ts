@@ -167,8 +167,8 @@ async function runOnMainThread(model: Transformer, ids: Tensor, lengths: Int32Ar
     gpuDecodes.set(model, state);
     model.eval();
   }
+  const steps = searchSteps(model, ids, lengths, o, r.onToken ? { onToken: r.onToken } : {});
   try {
-    const steps = searchSteps(model, ids, lengths, o, r.onToken ? { onToken: r.onToken } : {});
     for (;;) {
       const step = noGrad(() => steps.next());
       if (step.done) return step.value;
@@ -176,6 +176,7 @@ async function runOnMainThread(model: Transformer, ids: Tensor, lengths: Int32Ar
       if (r.signal?.aborted) throw abortError(r.signal);
     }
   } finally {
+    steps.return([]); // frees the decode's GPU buffers when it stopped early
     if (--state.count === 0) model.train(state.training);
   }
 }

@@ -62,29 +62,34 @@ export function* searchSteps(model: Transformer, srcIds: Tensor, srcLengths: Int
   }));
   let live = all;
   let inputs = new Int32Array(live.length * k).fill(bos);
-  for (let t = 0; live.length > 0; t++) {
-    const { logits, lse } = decoder.step(inputs, t);
-    const v = logits.length / decoder.rows;
-    const keepRows: number[] = [];
-    const keepSources: number[] = [];
-    const next: Source[] = [];
-    live.forEach((src, slot) => {
-      const rows = src.beams.map((beam, b) => {
-        const r = slot * k + b;
-        return new Row(logits.subarray(r * v, (r + 1) * v), lse[r]!, beam.ids, src.prefix, o, eos);
+  // On the GPU a decode's buffers go back to the cache at once, also when the caller stops early (return()).
+  try {
+    for (let t = 0; live.length > 0; t++) {
+      const { logits, lse } = decoder.step(inputs, t);
+      const v = logits.length / decoder.rows;
+      const keepRows: number[] = [];
+      const keepSources: number[] = [];
+      const next: Source[] = [];
+      live.forEach((src, slot) => {
+        const rows = src.beams.map((beam, b) => {
+          const r = slot * k + b;
+          return new Row(logits.subarray(r * v, (r + 1) * v), lse[r]!, beam.ids, src.prefix, o, eos);
+        });
+        const done = k === 1 ? pickOne(src, rows[0]!, t, eos, o, hooks) : beamOne(src, rows, t, eos, o, keepRows, slot);
+        if (done) return;
+        if (k === 1) keepRows.push(slot);
+        keepSources.push(slot);
+        next.push(src);
       });
-      const done = k === 1 ? pickOne(src, rows[0]!, t, eos, o, hooks) : beamOne(src, rows, t, eos, o, keepRows, slot);
-      if (done) return;
-      if (k === 1) keepRows.push(slot);
-      keepSources.push(slot);
-      next.push(src);
-    });
-    const same = keepRows.length === decoder.rows && keepRows.every((r, i) => r === i);
-    if (!same && next.length > 0) decoder.select(Int32Array.from(keepRows), Int32Array.from(keepSources));
-    live = next;
-    inputs = Int32Array.from(live.flatMap((s) => s.beams.map((b) => b.ids.length > 0 ? b.ids[b.ids.length - 1]! : bos)));
-    hooks.onStep?.();
-    yield;
+      const same = keepRows.length === decoder.rows && keepRows.every((r, i) => r === i);
+      if (!same && next.length > 0) decoder.select(Int32Array.from(keepRows), Int32Array.from(keepSources));
+      live = next;
+      inputs = Int32Array.from(live.flatMap((s) => s.beams.map((b) => b.ids.length > 0 ? b.ids[b.ids.length - 1]! : bos)));
+      hooks.onStep?.();
+      yield;
+    }
+  } finally {
+    decoder.dispose();
   }
   return all.map((src) => results(src, o));
 }
@@ -130,7 +135,10 @@ export function searchSync(
 ): Hypothesis[][] {
   const steps = searchSteps(model, srcIds, srcLengths, o, hooks);
   for (;;) {
-    if (cancelled()) throw new AbortError('The generate call was aborted');
+    if (cancelled()) {
+      steps.return([]);
+      throw new AbortError('The generate call was aborted');
+    }
     const r = steps.next();
     if (r.done) return r.value;
   }
