@@ -2,8 +2,9 @@
  * Where a decode runs, so that `generate` never blocks the event loop.
  *
  * - A model on the CPU decodes in its own worker thread (worker.ts), started on the first call. Its
- *   weights are moved into shared memory once (the model's tensors keep their identity, and optimiser
- *   steps or loadStateDict write into that memory, so the worker always reads the current weights).
+ *   weights are in shared memory (Module puts parameters and buffers there; others are moved there in
+ *   place on the first call), and optimiser steps or loadStateDict write into that memory, so the
+ *   worker always reads the current weights without a copy.
  *   Requests are queued in the worker and run one at a time, so concurrent calls are safe. Why a worker
  *   and not native async work: the decode loop (the strategies, the cache bookkeeping) is TypeScript
  *   over the same kernels as everything else; moving the loop moves all of it off the main thread.

@@ -15,7 +15,7 @@
 import { checkBoolean, checkOptions, checkShapeIs, describe, quoteList } from '../check.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Device } from '../backend.js';
-import { assign, cpuData, data, moveTo, Tensor } from '../tensor/tensor.js';
+import { assign, cpuData, data, moveTo, shareStorage, Tensor } from '../tensor/tensor.js';
 
 export interface LoadStateDictOptions {
   /** Every parameter and buffer must be present and no unknown name may appear (default true). */
@@ -29,10 +29,14 @@ export abstract class Module {
   readonly #buffers = new Map<string, Tensor>();
   readonly #children = new Map<string, Module>();
 
-  /** Registers `t` as a trainable parameter called `name` (it is made to require grad) and returns it. */
+  /**
+   * Registers `t` as a trainable parameter called `name` (it is made to require grad) and returns it.
+   * CPU storage moves into shared memory, so that a decoding worker reads the weights without a copy.
+   */
   protected registerParameter(name: string, t: Tensor): Tensor {
     this.#checkFree(name);
     data(t, name, 'float32');
+    if (t.device === 'cpu') shareStorage(t);
     t.requiresGrad = true;
     this.#parameters.set(name, t);
     return t;
@@ -46,9 +50,10 @@ export abstract class Module {
     this.#parameters.set(name, t);
   }
 
-  /** Registers a tensor saved with the model but not trained. */
+  /** Registers a tensor saved with the model but not trained (in shared memory on the CPU, as parameters). */
   protected registerBuffer(name: string, t: Tensor): Tensor {
     this.#checkFree(name);
+    if (t.device === 'cpu' && t.dtype === 'float32') shareStorage(t);
     this.#buffers.set(name, t);
     return t;
   }
