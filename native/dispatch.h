@@ -15,6 +15,7 @@
 #include "kernels/fma_peak.h"
 #include "kernels/layer_norm.h"
 #include "kernels/matmul.h"
+#include "kernels/matmul_packed.h"
 #include "kernels/softmax.h"
 
 namespace nf {
@@ -26,6 +27,7 @@ const char* isa_name(Isa isa);
 struct KernelTable {
   Isa isa;
   cpu::MatmulFn matmul_forward;
+  cpu::MatmulPackedFn matmul_packed_forward;
   cpu::FmaPeakFn fma_peak;
   cpu::ActivationForwardFn activation_forward;
   cpu::ActivationBackwardFn activation_backward;

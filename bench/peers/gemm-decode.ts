@@ -1,8 +1,10 @@
-// Decode GEMMs, same run: ours vs oneDNN (bench/peers/gemm_onednn.c, Debian's libdnnl-dev), one thread,
-// C = A·op(B) with A M×K. The rounds alternate ours and oneDNN so that both see the same load on a shared
-// machine (per shape, in alternating order); the table gives the median over rounds of each side's median
-// GFLOP/s and of the per-round ratio.
-// Both sides time the same way: a warm-up call, then `samples` timings of back-to-back calls lasting
+// Decode GEMMs, same run: ours (the regular matmulForward), ours against a weight packed once
+// (matmulPackedForward, transB only; the packing is done before the timing) and oneDNN
+// (bench/peers/gemm_onednn.c, Debian's libdnnl-dev), one thread, C = A·op(B) with A M×K. Each round times
+// the three back to back, in an order that rotates from round to round, so that all see the same load on a
+// shared machine; the table gives the median over rounds of each side's median GFLOP/s and of the
+// per-round ratios.
+// All sides time the same way: a warm-up call, then `samples` timings of back-to-back calls lasting
 // `MIN_S` seconds. Ours runs a batch of products per N-API call (same A and B, C rows apart) so that the
 // ~0.1 µs of the call does not count against a 2 µs kernel; oneDNN is timed from C.
 //
@@ -29,7 +31,8 @@ const samples = Number(process.env.SAMPLES ?? 5);
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 
-function ours(shape: string): number {
+// GFLOP/s of ours on one shape, with B as it is (regular) or packed once beforehand (packed).
+function ours(shape: string, packed: boolean): number {
   const [m, k, n] = shape.split('x').map(Number) as [number, number, number];
   const nb = native();
   const a = Float32Array.from({ length: m * k }, (_, i) => ((i * 7) % 13 - 6) / 13);
@@ -37,7 +40,12 @@ function ours(shape: string): number {
   const batch = Math.max(1, Math.min(64, Math.floor(65536 / (m * n))));
   const c = new Float32Array(batch * m * n);
   const zeros = new Float64Array(batch);
-  const call = () => nb.matmulForward(c, a, b, m, k, n, false, transB, false, batch, zeros, zeros, null);
+  let call = () => nb.matmulForward(c, a, b, m, k, n, false, transB, false, batch, zeros, zeros, null);
+  if (packed) {
+    const p = new Float32Array(nb.matmulPackedSize(n, k));
+    nb.matmulPack(p, b, n, k);
+    call = () => nb.matmulPackedForward(c, a, p, m, k, n, batch, zeros, null);
+  }
   const flop = 2 * m * k * n * batch;
   let t = performance.now();
   call();
@@ -64,17 +72,29 @@ const onednn = (shape: string): number => {
 };
 
 backend.setThreads(1);
+// The packed path exists for the Linear layout only.
+const sides: Array<[string, (shape: string) => number]> = [
+  ['ours', (sh) => ours(sh, false)],
+  ...(transB ? [['prepacked', (sh: string) => ours(sh, true)] as [string, (shape: string) => number]] : []),
+  ['oneDNN', onednn],
+];
 const rows = shapes.map((s) => {
-  const o: number[] = [], d: number[] = [], ratio: number[] = [];
+  const g: number[][] = sides.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    // Each round times both back to back, in alternating order, and keeps their ratio.
-    let x: number, y: number;
-    if (r % 2 === 0) (x = ours(s)), (y = onednn(s));
-    else (y = onednn(s)), (x = ours(s));
-    o.push(x), d.push(y), ratio.push(x / y);
+    // Each round times every side back to back, starting from a different one each round.
+    for (let i = 0; i < sides.length; i++) {
+      const j = (r + i) % sides.length;
+      g[j]!.push(sides[j]![1](s));
+    }
   }
+  const last = g.length - 1;  // oneDNN
+  const ratios = g.slice(0, last).map((xs) => xs.map((x, r) => x / g[last]![r]!));
   const range = (xs: number[]) => `${fixed(Math.min(...xs), 2)}–${fixed(Math.max(...xs), 2)}`;
-  return [s.replaceAll('x', '×'), fixed(median(o)), fixed(median(d)), `${fixed(median(ratio), 2)}×`, range(ratio)];
+  return [
+    s.replaceAll('x', '×'), ...g.map((xs) => fixed(median(xs))),
+    ...ratios.flatMap((xs) => [`${fixed(median(xs), 2)}×`, range(xs)]),
+  ];
 });
+const names = sides.map(([name]) => name);
 table(`decode GEMM, fp32, 1 thread, transB=${transB ? 'T' : 'N'}, ${rounds} rounds (GFLOP/s, medians over rounds)`,
-  ['M×K×N', 'ours', 'oneDNN', 'ours / oneDNN', 'ratio min–max'], rows);
+  ['M×K×N', ...names, ...names.slice(0, -1).flatMap((name) => [`${name} / oneDNN`, 'min–max'])], rows);

@@ -62,6 +62,19 @@ export interface NativeBinding {
     bOffsets: Offsets,
   ): void;
   matmulBackwardNaive: NativeBinding['matmulBackward'];
+  /** Elements of the packed form of an n×k weight: ceil(n / 16)·16·k; see native/kernels/matmul_packed.h. */
+  matmulPackedSize(n: number, k: number): number;
+  /** packed ← w [n, k] (a Linear layer's weight) in the layout of matmulPackedForward; CPU only. */
+  matmulPack(packed: F32, w: F32, n: number, k: number): void;
+  /**
+   * c [batch, m, n] = a_i [m, k] · wᵀ (+ bias [n] on every row) with w packed by matmulPack, a_i at
+   * aOffsets[i] (null: contiguous batches); CPU only. See native/bindings/matmul_packed.cc.
+   */
+  matmulPackedForward(
+    c: F32, a: F32, packed: F32, m: number, k: number, n: number, batch: number, aOffsets: Offsets,
+    bias: F32 | null,
+  ): void;
+  matmulPackedForwardNaive: NativeBinding['matmulPackedForward'];
   /** out, lse ← attention of q, k, v; see native/bindings/attention.cc. */
   attentionForward(
     out: F32, lse: F32, q: F32, k: F32, v: F32, batch: number,

@@ -66,6 +66,42 @@ const backwardCases: Cases = [
   ['dA undefined (not null)', withBwd(0, undefined), InvalidArgumentError],
 ];
 
+// Packed weights: a 2×3 input against a 4×3 weight, packed into 16·3 = 48 floats.
+const withPacked = vary((): unknown[] => [F(8), F(6), F(48), 2, 3, 4, 1, null, null]);
+const packedForwardCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['c an Int32Array', withPacked(0, new Int32Array(8)), DTypeError],
+  ['c too short', withPacked(0, F(7)), ShapeError],
+  ['a too long', withPacked(1, F(7)), ShapeError],
+  ['packed unpacked (N·K floats)', withPacked(2, F(12)), ShapeError],
+  ['packed detached', withPacked(2, detached(48)), ShapeError],
+  ['m negative', withPacked(3, -1), InvalidArgumentError],
+  ['k fractional', withPacked(4, 1.5), InvalidArgumentError],
+  ['n huge', withPacked(5, 2 ** 40), InvalidArgumentError],
+  ['dims that overflow the buffers', [F(8), F(6), F(48), HUGE, HUGE, HUGE, 1, null, null], ShapeError],
+  ['batch 0', withPacked(6, 0), InvalidArgumentError],
+  ['offsets of the wrong length', withPacked(7, new Float64Array(2)), ShapeError],
+  ['an offset past the end', withPacked(7, new Float64Array([1])), OutOfRangeError],
+  ['an offset above 2^53', withPacked(7, new Float64Array([2 ** 60])), OutOfRangeError],
+  ['bias forgotten (undefined)', withPacked(8, undefined), InvalidArgumentError],
+  ['bias of the wrong length', withPacked(8, F(3)), ShapeError],
+];
+const withPack = vary((): unknown[] => [F(48), F(12), 4, 3]);
+const packCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['packed too short', withPack(0, F(47)), ShapeError],
+  ['w too long', withPack(1, F(13)), ShapeError],
+  ['w an Int32Array', withPack(1, new Int32Array(12)), DTypeError],
+  ['n fractional', withPack(2, 0.5), InvalidArgumentError],
+  ['dims that overflow the buffers', [F(48), F(12), HUGE, HUGE], ShapeError],
+];
+const packedSizeCases: Cases = [
+  ['no arguments', [], InvalidArgumentError],
+  ['n negative', [-1, 3], InvalidArgumentError],
+  ['k a string', [4, '3'], InvalidArgumentError],
+  ['a size past 2^53', [HUGE, HUGE], OutOfRangeError],
+];
+
 // Attention on B = 2, H = 1, Lq = 2, Lk = 3, D = 2: q/out/dout 8 floats, k/v 12, lse 4.
 const attArgs = (): unknown[] => [2, 1, 2, 3, 2, false, 0.5, Int32Array.of(3, 1)];
 const withAtt = vary((): unknown[] => [F(8), F(4), F(8), F(12), F(12), ...attArgs()]);
@@ -375,6 +411,10 @@ const CASES: Record<string, Cases> = {
   matmulForwardNaive: forwardCases,
   matmulBackward: backwardCases,
   matmulBackwardNaive: backwardCases,
+  matmulPackedSize: packedSizeCases,
+  matmulPack: packCases,
+  matmulPackedForward: packedForwardCases,
+  matmulPackedForwardNaive: packedForwardCases,
   layerNormForward: layerNormForwardCases,
   layerNormForwardNaive: layerNormForwardCases,
   layerNormBackward: layerNormBackwardCases,
