@@ -24,6 +24,7 @@ import { linear } from '../ops/linear.js';
 import { sliceRows } from '../ops/shape.js';
 import { splitHeads } from '../ops/strided_copy.js';
 import { native } from '../native/binding.js';
+import { weightPacker } from './packed.js';
 import type { DecoderLayer } from '../nn/decoder.js';
 import type { LayerNorm } from '../nn/layer_norm.js';
 import type { Transformer } from '../nn/transformer.js';
@@ -42,11 +43,19 @@ interface Norm {
   eps: number;
 }
 
+/** y = x·Wᵀ (+ b) for W [n, k]: the weight as stored, and packed for the CPU (null on the GPU). */
+interface Projection {
+  w: F32;
+  b: F32 | null;
+  packed: Float32Array | null;
+  n: number;
+  k: number;
+}
+
 /** One decoder layer's weights as kernel operands, and its caches. */
 interface Layer {
-  selfW: F32; selfB: F32; selfOutW: F32; selfOutB: F32;
-  crossQW: F32; crossQB: F32; crossOutW: F32; crossOutB: F32;
-  ffn1W: F32; ffn1B: F32; ffn2W: F32; ffn2B: F32;
+  self: Projection; selfOut: Projection; crossQ: Projection; crossOut: Projection;
+  ffn1: Projection; ffn1B: F32; ffn2: Projection;
   norm1: Norm; norm2: Norm; norm3: Norm;
   selfK: F32; selfV: F32;
   crossK: F32; crossV: F32;
@@ -62,7 +71,7 @@ export class IncrementalDecoder {
   readonly #device: Device;
   readonly #layers: Layer[];
   readonly #final: Norm;
-  readonly #generator: { w: F32; b: F32 };
+  readonly #generator: Projection;
   readonly #d: number;
   readonly #heads: number;
   readonly #headDim: number;
@@ -86,9 +95,10 @@ export class IncrementalDecoder {
 
   /**
    * Encodes the padded sources and prepares caches for `perSource` rows each, up to `capacity`
-   * positions (the longest maxLength of the batch).
+   * positions (the longest maxLength of the batch). `generation`: the weights' write generation as the
+   * thread that changes them sees it (packed weights older than that are rebuilt).
    */
-  constructor(model: Transformer, srcIds: Tensor, srcLengths: Int32Array, perSource: number, capacity: number) {
+  constructor(model: Transformer, srcIds: Tensor, srcLengths: Int32Array, perSource: number, capacity: number, generation: number) {
     const c = model.config;
     const d = c.dModel, heads = c.heads, dh = d / heads;
     this.#model = model;
@@ -109,21 +119,26 @@ export class IncrementalDecoder {
     this.#srcLength = memory.shape[1]!;
     const alloc = (n: number) => this.#alloc(n);
     const cache = () => ({ selfK: alloc(rows * d * capacity), selfV: alloc(rows * d * capacity) });
-    this.#layers = model.decoder.layers.items.map((layer: DecoderLayer) => {
-      const self = layer.selfAttn, cross = layer.crossAttn;
-      const w = weight(cross.inProjWeight), b = weight(cross.inProjBias);
+    const pack = this.#device === 'cpu' ? weightPacker(model, generation) : null;
+    // Rows [from, from + n) of weight w [·, k] (and of its bias) as a projection.
+    const projection = (name: string, w: Tensor, b: Tensor | null, k: number, from = 0, n = w.shape[0]! - from): Projection => ({
+      w: weight(w).subarray(from * k, (from + n) * k), b: b === null ? null : weight(b).subarray(from, from + n),
+      packed: pack === null ? null : pack(name, w, from, n, k), n, k,
+    });
+    this.#layers = model.decoder.layers.items.map((layer: DecoderLayer, i) => {
+      const self = layer.selfAttn, cross = layer.crossAttn, ffn = layer.ffn, at = `decoder.${i}.`;
       const kv = linear(memory, sliceRows(cross.inProjWeight, d, 2 * d), sliceRows(cross.inProjBias, d, 2 * d));
       const [crossK, crossV] = [splitHeads(kv, 0, heads, dh), splitHeads(kv, d, heads, dh)];
       kv.dispose();
       this.#own(crossK);
       this.#own(crossV);
       return {
-        selfW: weight(self.inProjWeight), selfB: weight(self.inProjBias),
-        selfOutW: weight(self.outProj.weight), selfOutB: weight(self.outProj.bias),
-        crossQW: w.subarray(0, d * d), crossQB: b.subarray(0, d),
-        crossOutW: weight(cross.outProj.weight), crossOutB: weight(cross.outProj.bias),
-        ffn1W: weight(layer.ffn.linear1.weight), ffn1B: weight(layer.ffn.linear1.bias),
-        ffn2W: weight(layer.ffn.linear2.weight), ffn2B: weight(layer.ffn.linear2.bias),
+        self: projection(`${at}self`, self.inProjWeight, self.inProjBias, d),
+        selfOut: projection(`${at}selfOut`, self.outProj.weight, self.outProj.bias, d),
+        crossQ: projection(`${at}crossQ`, cross.inProjWeight, cross.inProjBias, d, 0, d),
+        crossOut: projection(`${at}crossOut`, cross.outProj.weight, cross.outProj.bias, d),
+        ffn1: projection(`${at}ffn1`, ffn.linear1.weight, null, d), ffn1B: weight(ffn.linear1.bias),
+        ffn2: projection(`${at}ffn2`, ffn.linear2.weight, ffn.linear2.bias, c.ffnDim),
         norm1: norm(layer.norm1), norm2: norm(layer.norm2), norm3: norm(layer.norm3),
         ...cache(),
         crossK: weight(crossK), crossV: weight(crossV),
@@ -132,7 +147,7 @@ export class IncrementalDecoder {
     memory.dispose();
     this.#spare = this.#layers.map(cache);
     this.#final = norm(model.decoder.norm);
-    this.#generator = { w: weight(model.generator.weight), b: weight(model.generator.bias) };
+    this.#generator = projection('generator', model.generator.weight, model.generator.bias, d);
     const f = c.ffnDim, v = c.tgtVocabSize;
     this.#ws = {
       x: alloc(rows * d), y: alloc(rows * d), h: alloc(rows * d), sum: alloc(rows * d), qkv: alloc(rows * 3 * d),
@@ -190,7 +205,7 @@ export class IncrementalDecoder {
     }
     const h = this.#layerNorm(this.#view('h', r * d), x, null, this.#final);
     const logits = this.#view('logits', r * v), lse = this.#view('rowLse', r);
-    n.matmulForward(logits, h, this.#generator.w, r, d, v, false, true, false, 1, null, null, this.#generator.b);
+    this.#linear(logits, h, this.#generator);
     n.crossEntropyForward(lse, logits, this.#targets.subarray(0, r), r, v, 0, -1);
     return { logits: host(logits), lse: Float64Array.from(host(lse)) };
   }
@@ -244,13 +259,13 @@ export class IncrementalDecoder {
     const n = native();
     const r = this.#rows, d = this.#d, h = this.#heads, dh = this.#headDim, cap = this.#capacity;
     const qkv = this.#view('qkv', r * 3 * d), q = this.#view('q', r * d), ctx = this.#view('ctx', r * d);
-    n.matmulForward(qkv, x, l.selfW, r, d, 3 * d, false, true, false, 1, null, null, l.selfB);
+    this.#linear(qkv, x, l.self);
     // K and V of position t into the caches' slot t, [R, H, dₕ] from the projection's columns; Q as [R, H, 1, dₕ].
     n.stridedCopy(l.selfK.subarray(0, r * d * cap), qkv, [r, h, dh], [h * cap * dh, cap * dh, 1], [3 * d, dh, 1], t * dh, d);
     n.stridedCopy(l.selfV.subarray(0, r * d * cap), qkv, [r, h, dh], [h * cap * dh, cap * dh, 1], [3 * d, dh, 1], t * dh, 2 * d);
     n.stridedCopy(q, qkv, [r, d], [d, 1], [3 * d, 1], 0, 0);
     n.attentionForward(ctx, this.#view('lse', r * h), q, l.selfK.subarray(0, r * d * cap), l.selfV.subarray(0, r * d * cap), r, h, 1, cap, dh, false, 1 / Math.sqrt(dh), new Int32Array(r).fill(t + 1));
-    return this.#project(ctx, l.selfOutW, l.selfOutB);
+    return this.#linear(this.#view('qkv', r * d), ctx, l.selfOut);
   }
 
   // Attention over the source's memory (§3.2.3): a source's K rows are one call's K queries.
@@ -258,7 +273,7 @@ export class IncrementalDecoder {
     const n = native();
     const r = this.#rows, d = this.#d, h = this.#heads, dh = this.#headDim, k = this.#perSource, s = r / k;
     const q = this.#view('q', r * d), ctx = this.#view('ctx', r * d);
-    n.matmulForward(q, x, l.crossQW, r, d, d, false, true, false, 1, null, null, l.crossQB);
+    this.#linear(q, x, l.crossQ);
     const heads = this.#view('qkv', r * d), outHeads = this.#view('ctxHeads', r * d);
     // [S, K, H, dₕ] ↔ [S, H, K, dₕ]: the same memory when K = 1.
     const toHeads = (dst: F32, src: F32) => n.stridedCopy(dst, src, [s, h, k, dh], [h * k * dh, k * dh, dh, 1], [k * d, dh, d, 1], 0, 0);
@@ -266,7 +281,7 @@ export class IncrementalDecoder {
     if (k > 1) toHeads(heads, q);
     n.attentionForward(k > 1 ? outHeads : ctx, this.#view('lse', r * h), k > 1 ? heads : q, l.crossK, l.crossV, s, h, k, this.#srcLength, dh, false, 1 / Math.sqrt(dh), this.#srcLengths);
     if (k > 1) fromHeads(ctx, outHeads);
-    return this.#project(ctx, l.crossOutW, l.crossOutB);
+    return this.#linear(this.#view('qkv', r * d), ctx, l.crossOut);
   }
 
   // FFN(x) = W₂·act(W₁x + b₁) + b₂ (§3.3), the first bias fused into the activation.
@@ -274,16 +289,16 @@ export class IncrementalDecoder {
     const n = native();
     const r = this.#rows, d = this.#d, f = this.#ffn;
     const hidden = this.#view('ffn', r * f), act = this.#view('act', r * f);
-    n.matmulForward(hidden, x, l.ffn1W, r, d, f, false, true, false, 1, null, null, null);
+    this.#linear(hidden, x, l.ffn1);
     n.activationForward(act, hidden, l.ffn1B, r, f, this.#activation);
-    return this.#project(act, l.ffn2W, l.ffn2B);
+    return this.#linear(this.#view('qkv', r * d), act, l.ffn2);
   }
 
-  /** x·Wᵀ + b for W [d, in], into the 'sum'-free projection buffer. */
-  #project(x: F32, w: F32, b: F32): F32 {
-    const r = this.#rows, d = this.#d;
-    const out = this.#view('qkv', r * d);
-    native().matmulForward(out, x, w, r, x.length / r, d, false, true, false, 1, null, null, b);
+  /** out [R, n] = x [R, k]·Wᵀ (+ b): against the packed weight on the CPU. */
+  #linear(out: F32, x: F32, p: Projection): F32 {
+    const r = this.#rows;
+    if (p.packed !== null) native().matmulPackedForward(out, x, p.packed, r, p.k, p.n, 1, null, p.b);
+    else native().matmulForward(out, x, p.w, r, p.k, p.n, false, true, false, 1, null, null, p.b);
     return out;
   }
 }

@@ -22,6 +22,8 @@ export type Request =
     cancel: Int32Array;
     /** Whether to send each token as it is decided. */
     stream: boolean;
+    /** The weights' write generation on the main thread (packed weights older than it are rebuilt). */
+    generation: number;
   };
 
 /** Worker → main. */

@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { noGrad } from '../autograd/tape.js';
 import { AbortError, NativeError } from '../errors.js';
 import type { Transformer } from '../nn/transformer.js';
-import { cpuData, shareStorage, type Tensor } from '../tensor/tensor.js';
+import { cpuData, shareStorage, type Tensor, writeGeneration } from '../tensor/tensor.js';
 import type { ResolvedOptions } from './options.js';
 import { type Reply, type Request, reviveError } from './protocol.js';
 import { type Hypothesis, type SearchHooks, searchSteps } from './search.js';
@@ -108,6 +108,7 @@ class DecodeWorker {
       this.#worker.ref(); // a pending call keeps the process alive until it settles
       const request: Request = {
         type: 'generate', id, ids: cpuData(ids, 'ids', 'int32').slice(), lengths, options: o, cancel, stream: r.onToken !== undefined,
+        generation: writeGeneration(),
       };
       this.#worker.postMessage(request);
     });

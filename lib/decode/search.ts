@@ -10,7 +10,7 @@
 import { AbortError } from '../errors.js';
 import type { Transformer } from '../nn/transformer.js';
 import { Rng } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { type Tensor, writeGeneration } from '../tensor/tensor.js';
 import { type Beam, beamStep, type Finished, lengthScore } from './beam.js';
 import { IncrementalDecoder } from './incremental.js';
 import type { ResolvedOptions } from './options.js';
@@ -46,11 +46,13 @@ interface Source {
  * (nBest for beam search, one otherwise), best first. The model must be in eval mode and the caller
  * inside noGrad.
  */
-export function* searchSteps(model: Transformer, srcIds: Tensor, srcLengths: Int32Array, o: ResolvedOptions, hooks: SearchHooks = {}): Generator<void, Hypothesis[][]> {
+export function* searchSteps(
+  model: Transformer, srcIds: Tensor, srcLengths: Int32Array, o: ResolvedOptions, hooks: SearchHooks = {}, generation = writeGeneration(),
+): Generator<void, Hypothesis[][]> {
   const { bosId: bos, eosId: eos } = model.config;
   const k = o.beamSize;
   const capacity = Math.max(...o.maxLength);
-  const decoder = new IncrementalDecoder(model, srcIds, srcLengths, k, capacity);
+  const decoder = new IncrementalDecoder(model, srcIds, srcLengths, k, capacity, generation);
   const all: Source[] = Array.from(srcLengths, (_, s) => ({
     index: s,
     maxLength: o.maxLength[s]!,
@@ -129,11 +131,15 @@ function results(src: Source, o: ResolvedOptions): Hypothesis[] {
   return src.finished.slice(0, o.nBest).map((f) => ({ ids: f.ids, logProb: f.logProb, score: lengthScore(f.logProb, f.length, o.lengthPenalty) }));
 }
 
-/** Runs {@link searchSteps} to the end on this thread, checking `cancelled` between steps. */
+/**
+ * Runs {@link searchSteps} to the end on this thread, checking `cancelled` between steps; `generation`:
+ * the weights' write generation where they are written (another thread's, for the worker).
+ */
 export function searchSync(
-  model: Transformer, srcIds: Tensor, srcLengths: Int32Array, o: ResolvedOptions, hooks: SearchHooks = {}, cancelled: () => boolean = () => false,
+  model: Transformer, srcIds: Tensor, srcLengths: Int32Array, o: ResolvedOptions, hooks: SearchHooks = {},
+  cancelled: () => boolean = () => false, generation = writeGeneration(),
 ): Hypothesis[][] {
-  const steps = searchSteps(model, srcIds, srcLengths, o, hooks);
+  const steps = searchSteps(model, srcIds, srcLengths, o, hooks, generation);
   for (;;) {
     if (cancelled()) {
       steps.return([]);

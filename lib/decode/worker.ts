@@ -32,7 +32,7 @@ port.on('message', (m: Request) => {
       onStep: () => steps++,
       ...(m.stream && { onToken: (source: number, token: number) => send({ type: 'token', id: m.id, source, token }) }),
     };
-    const result = noGrad(() => searchSync(model!, ids, m.lengths, m.options, hooks, () => Atomics.load(m.cancel, 0) !== 0));
+    const result = noGrad(() => searchSync(model!, ids, m.lengths, m.options, hooks, () => Atomics.load(m.cancel, 0) !== 0, m.generation));
     send({ type: 'done', id: m.id, result, steps });
   } catch (e) {
     send({ type: 'error', id: m.id, error: serializeError(e), steps });

@@ -18,7 +18,7 @@
 import { checkBoolean, checkInteger, checkNumber, checkOptions, checkShapeIs, fail } from '../check.js';
 import { InvalidArgumentError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
-import { data, deviceOf, storageOf, Tensor } from '../tensor/tensor.js';
+import { data, deviceOf, noteWrite, storageOf, Tensor } from '../tensor/tensor.js';
 
 export interface AdamStepOptions {
   /** Learning rate ≥ 0 (default 1e-3). */
@@ -51,6 +51,7 @@ function checkAdam(opts: unknown) {
 }
 
 function run(fn: NativeBinding['adamUpdate'], param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: unknown): void {
+  noteWrite();
   const pd = data(param, 'param', 'float32');
   const gd = data(grad, 'grad', 'float32');
   const md = data(m, 'm', 'float32');

@@ -281,8 +281,25 @@ export function adoptStorage(t: Tensor, d: Float32Array): void {
   swapData(t, d);
 }
 
+let writes = 0;
+
+/**
+ * @internal A count of in-place writes into existing storage by the paths weights change through
+ * ({@link assign}: initialisation and loadStateDict; the Adam update). Code that keeps a derived copy of
+ * weights (decoding's packed weights, lib/decode/packed.ts) rebuilds it when this has moved.
+ */
+export function writeGeneration(): number {
+  return writes;
+}
+
+/** @internal Counts an in-place write into storage that may be a weight (see {@link writeGeneration}). */
+export function noteWrite(): void {
+  writes++;
+}
+
 /** @internal Writes host `values` (t.size of them, t's dtype) into t's storage on its device. */
 export function assign(t: Tensor, values: TypedData): void {
+  noteWrite();
   const d = data(t, 'tensor', t.dtype as 'float32');
   if (d instanceof DeviceArray) native().deviceUpload(d, values);
   else d.set(values);

@@ -8,7 +8,7 @@ import { resolveOptions } from '../../lib/decode/options.js';
 import { decodeStats } from '../../lib/decode/runner.js';
 import { searchSync } from '../../lib/decode/search.js';
 import {
-  AbortError, type GenerateOptions, InvalidArgumentError, noGrad, OutOfRangeError, ShapeError, type Transformer,
+  AbortError, type GenerateOptions, InvalidArgumentError, noGrad, ops, optim, OutOfRangeError, ShapeError, type Transformer,
 } from '../../lib/index.js';
 import { randomModel, seq } from './helpers.js';
 
@@ -71,11 +71,25 @@ describe('generate', () => {
   it('sees weights changed on this thread', async () => {
     const other = randomModel(small.config, 53, 0.3, 1);
     const model = randomModel(small.config, 51, 0.3, 1);
-    const before = await model.generate(SOURCES, { maxLength: 12 });
+    const before = await model.generate(SOURCES, { maxLength: 12, returnScores: true });
     model.loadStateDict(other.stateDict());
-    const after = await model.generate(SOURCES, { maxLength: 12 });
-    expect(after).toEqual(onThisThread(other, SOURCES, { maxLength: 12 }).map((h) => h[0]!.ids));
+    const after = await model.generate(SOURCES, { maxLength: 12, returnScores: true });
+    expect(after).toEqual(onThisThread(other, SOURCES, { maxLength: 12, returnScores: true }));
     expect(after).not.toEqual(before);
+  });
+
+  it('sees an optimiser step taken on this thread (its packed weights are rebuilt)', async () => {
+    const model = randomModel(small.config, 54, 0.3, 1);
+    const before = await model.generate(SOURCES, { maxLength: 12, returnScores: true });
+    const adam = new optim.Adam(model.parameters(), { lr: 0.05 });
+    const v = model.config.tgtVocabSize;
+    const loss = ops.crossEntropy(model.forward(SOURCES, SOURCES.map((s) => seq(1, ...s))).reshape([-1, v]), Int32Array.from({ length: 3 * 9 }, (_, i) => 3 + (i % 20)));
+    loss.backward();
+    adam.step();
+    model.eval();
+    const after = await model.generate(SOURCES, { maxLength: 12, returnScores: true });
+    expect(after).toEqual(onThisThread(model, SOURCES, { maxLength: 12, returnScores: true }));
+    expect(after[0]![0]!.logProb).not.toBe(before[0]![0]!.logProb);
   });
 });
 
