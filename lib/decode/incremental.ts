@@ -59,6 +59,8 @@ interface Layer {
   norm1: Norm; norm2: Norm; norm3: Norm;
   selfK: F32; selfV: F32;
   crossK: F32; crossV: F32;
+  /** The caches' first R rows (what a step reads), set by resize(). */
+  selfKRows: F32; selfVRows: F32;
 }
 
 type Scratch = 'x' | 'y' | 'h' | 'sum' | 'qkv' | 'q' | 'ctx' | 'ctxHeads' | 'ffn' | 'act' | 'logits' | 'rowLse' | 'mean' | 'rstd' | 'lse';
@@ -82,8 +84,10 @@ export class IncrementalDecoder {
   readonly #normFirst: boolean;
   readonly #perSource: number;
   readonly #srcLength: number;
-  // Scratch for up to the first step's rows (rows only fall): views of the first `rows` rows are used.
+  // Scratch for up to the first step's rows (rows only fall), and views of its first `rows` rows (`proj`:
+  // the first R·d of `qkv`, where each sublayer's output projection goes); remade when rows change.
   readonly #ws: Record<Scratch, F32>;
+  #v!: Record<Scratch | 'proj', F32> & { targets: I32; seen: Int32Array };
   // Class 0 for every row: the cross-entropy kernel's log-sum-exp is what a step needs, not its loss.
   readonly #targets: I32;
   // The self-attention caches' second set, gathered into by select() and then swapped in.
@@ -142,6 +146,7 @@ export class IncrementalDecoder {
         norm1: norm(layer.norm1), norm2: norm(layer.norm2), norm3: norm(layer.norm3),
         ...cache(),
         crossK: weight(crossK), crossV: weight(crossV),
+        selfKRows: alloc(0), selfVRows: alloc(0),
       };
     });
     memory.dispose();
@@ -155,6 +160,23 @@ export class IncrementalDecoder {
       logits: alloc(rows * v), rowLse: alloc(rows), mean: alloc(rows), rstd: alloc(rows), lse: alloc(rows * heads),
     };
     this.#targets = data(this.#own(new Tensor(allocate('int32', rows, [rows], this.#device), Object.freeze([rows]))), 'targets', 'int32');
+    this.#resize();
+  }
+
+  /** Views of the scratch and the caches for the current rows. */
+  #resize(): void {
+    const r = this.#rows, d = this.#d, f = this.#ffn, v = this.#vocab, ws = this.#ws;
+    const rows = (b: F32, width: number) => b.subarray(0, r * width);
+    this.#v = {
+      x: rows(ws.x, d), y: rows(ws.y, d), h: rows(ws.h, d), sum: rows(ws.sum, d), qkv: rows(ws.qkv, 3 * d), proj: rows(ws.qkv, d),
+      q: rows(ws.q, d), ctx: rows(ws.ctx, d), ctxHeads: rows(ws.ctxHeads, d), ffn: rows(ws.ffn, f), act: rows(ws.act, f),
+      logits: rows(ws.logits, v), rowLse: rows(ws.rowLse, 1), mean: rows(ws.mean, 1), rstd: rows(ws.rstd, 1), lse: rows(ws.lse, this.#heads),
+      targets: this.#targets.subarray(0, r), seen: new Int32Array(r),
+    };
+    for (const l of this.#layers) {
+      l.selfKRows = rows(l.selfK, d * this.#capacity);
+      l.selfVRows = rows(l.selfV, d * this.#capacity);
+    }
   }
 
   /** Frees every buffer of this decode (GPU memory back to the allocator's cache); the decoder is done. */
@@ -184,29 +206,30 @@ export class IncrementalDecoder {
   step(ids: Int32Array, t: number): StepOutput {
     const model = this.#model;
     const n = native();
-    const r = this.#rows, d = this.#d, v = this.#vocab;
+    const r = this.#rows, d = this.#d;
     // Token embedding ×√d plus the position's sinusoid (the modules' own ops: a few hundred numbers).
     const idTensor = new Tensor(onDevice(ids, this.#device), Object.freeze([r, 1]));
     const scaled = model.tgtEmbedding.forward(idTensor);
     const embedded = model.positionalEncoding.forward(scaled, t);
-    let x = this.#view('x', r * d);
+    const v = this.#v;
+    let x = v.x;
     copy(x, data(embedded, 'x', 'float32'));
     for (const temporary of [idTensor, scaled, embedded]) temporary.dispose();
-    let spare = this.#view('y', r * d);
+    let spare = v.y;
     for (const layer of this.#layers) {
       // The three sublayers of §3.1, each in its residual connection: post-norm LN(x + f(x)), or pre-norm x + f(LN(x)).
       for (const [sub, nm] of [['self', layer.norm1], ['cross', layer.norm2], ['ffn', layer.norm3]] as const) {
-        const input = this.#normFirst ? this.#layerNorm(this.#view('h', r * d), x, null, nm) : x;
+        const input = this.#normFirst ? this.#layerNorm(v.h, x, null, nm) : x;
         const out = sub === 'self' ? this.#selfAttention(layer, input, t) : sub === 'cross' ? this.#crossAttention(layer, input) : this.#feedForward(layer, input);
         if (this.#normFirst) n.addForward(spare, x, out, r * d);
         else this.#layerNorm(spare, out, x, nm);
         [x, spare] = [spare, x];
       }
     }
-    const h = this.#layerNorm(this.#view('h', r * d), x, null, this.#final);
-    const logits = this.#view('logits', r * v), lse = this.#view('rowLse', r);
+    const h = this.#layerNorm(v.h, x, null, this.#final);
+    const { logits, rowLse: lse } = v;
     this.#linear(logits, h, this.#generator);
-    n.crossEntropyForward(lse, logits, this.#targets.subarray(0, r), r, v, 0, -1);
+    n.crossEntropyForward(lse, logits, v.targets, r, this.#vocab, 0, -1);
     return { logits: host(logits), lse: Float64Array.from(host(lse)) };
   }
 
@@ -240,17 +263,14 @@ export class IncrementalDecoder {
     srcIds?.dispose();
     this.#rows = keep.length;
     if (!sameSources) this.#srcLengths = Int32Array.from(sources, (s) => this.#srcLengths[s]!);
-  }
-
-  /** The first `n` elements of a scratch buffer. */
-  #view(name: Scratch, n: number): F32 {
-    return this.#ws[name].subarray(0, n);
+    this.#resize();
   }
 
   /** y = LN(x + residual) (or LN(x)) over rows of d. */
   #layerNorm(y: F32, x: F32, residual: F32 | null, nm: Norm): F32 {
     const r = this.#rows, d = this.#d;
-    native().layerNormForward(y, residual === null ? null : this.#view('sum', r * d), this.#view('mean', r), this.#view('rstd', r), x, residual, nm.gamma, nm.beta, r, d, nm.eps);
+    const v = this.#v;
+    native().layerNormForward(y, residual === null ? null : v.sum, v.mean, v.rstd, x, residual, nm.gamma, nm.beta, r, d, nm.eps);
     return y;
   }
 
@@ -258,40 +278,40 @@ export class IncrementalDecoder {
   #selfAttention(l: Layer, x: F32, t: number): F32 {
     const n = native();
     const r = this.#rows, d = this.#d, h = this.#heads, dh = this.#headDim, cap = this.#capacity;
-    const qkv = this.#view('qkv', r * 3 * d), q = this.#view('q', r * d), ctx = this.#view('ctx', r * d);
+    const { qkv, q, ctx, lse, seen } = this.#v;
     this.#linear(qkv, x, l.self);
     // K and V of position t into the caches' slot t, [R, H, dₕ] from the projection's columns; Q as [R, H, 1, dₕ].
-    n.stridedCopy(l.selfK.subarray(0, r * d * cap), qkv, [r, h, dh], [h * cap * dh, cap * dh, 1], [3 * d, dh, 1], t * dh, d);
-    n.stridedCopy(l.selfV.subarray(0, r * d * cap), qkv, [r, h, dh], [h * cap * dh, cap * dh, 1], [3 * d, dh, 1], t * dh, 2 * d);
+    n.stridedCopy(l.selfKRows, qkv, [r, h, dh], [h * cap * dh, cap * dh, 1], [3 * d, dh, 1], t * dh, d);
+    n.stridedCopy(l.selfVRows, qkv, [r, h, dh], [h * cap * dh, cap * dh, 1], [3 * d, dh, 1], t * dh, 2 * d);
     n.stridedCopy(q, qkv, [r, d], [d, 1], [3 * d, 1], 0, 0);
-    n.attentionForward(ctx, this.#view('lse', r * h), q, l.selfK.subarray(0, r * d * cap), l.selfV.subarray(0, r * d * cap), r, h, 1, cap, dh, false, 1 / Math.sqrt(dh), new Int32Array(r).fill(t + 1));
-    return this.#linear(this.#view('qkv', r * d), ctx, l.selfOut);
+    seen.fill(t + 1);
+    n.attentionForward(ctx, lse, q, l.selfKRows, l.selfVRows, r, h, 1, cap, dh, false, 1 / Math.sqrt(dh), seen);
+    return this.#linear(this.#v.proj, ctx, l.selfOut);
   }
 
   // Attention over the source's memory (§3.2.3): a source's K rows are one call's K queries.
   #crossAttention(l: Layer, x: F32): F32 {
     const n = native();
     const r = this.#rows, d = this.#d, h = this.#heads, dh = this.#headDim, k = this.#perSource, s = r / k;
-    const q = this.#view('q', r * d), ctx = this.#view('ctx', r * d);
+    const { q, ctx, proj: heads, ctxHeads: outHeads, lse } = this.#v;
     this.#linear(q, x, l.crossQ);
-    const heads = this.#view('qkv', r * d), outHeads = this.#view('ctxHeads', r * d);
     // [S, K, H, dₕ] ↔ [S, H, K, dₕ]: the same memory when K = 1.
     const toHeads = (dst: F32, src: F32) => n.stridedCopy(dst, src, [s, h, k, dh], [h * k * dh, k * dh, dh, 1], [k * d, dh, d, 1], 0, 0);
     const fromHeads = (dst: F32, src: F32) => n.stridedCopy(dst, src, [s, h, k, dh], [k * d, dh, d, 1], [h * k * dh, k * dh, dh, 1], 0, 0);
     if (k > 1) toHeads(heads, q);
-    n.attentionForward(k > 1 ? outHeads : ctx, this.#view('lse', r * h), k > 1 ? heads : q, l.crossK, l.crossV, s, h, k, this.#srcLength, dh, false, 1 / Math.sqrt(dh), this.#srcLengths);
+    n.attentionForward(k > 1 ? outHeads : ctx, lse, k > 1 ? heads : q, l.crossK, l.crossV, s, h, k, this.#srcLength, dh, false, 1 / Math.sqrt(dh), this.#srcLengths);
     if (k > 1) fromHeads(ctx, outHeads);
-    return this.#linear(this.#view('qkv', r * d), ctx, l.crossOut);
+    return this.#linear(this.#v.proj, ctx, l.crossOut);
   }
 
   // FFN(x) = W₂·act(W₁x + b₁) + b₂ (§3.3), the first bias fused into the activation.
   #feedForward(l: Layer, x: F32): F32 {
     const n = native();
-    const r = this.#rows, d = this.#d, f = this.#ffn;
-    const hidden = this.#view('ffn', r * f), act = this.#view('act', r * f);
+    const r = this.#rows, f = this.#ffn;
+    const { ffn: hidden, act, proj } = this.#v;
     this.#linear(hidden, x, l.ffn1);
     n.activationForward(act, hidden, l.ffn1B, r, f, this.#activation);
-    return this.#linear(this.#view('qkv', r * d), act, l.ffn2);
+    return this.#linear(proj, act, l.ffn2);
   }
 
   /** out [R, n] = x [R, k]·Wᵀ (+ b): against the packed weight on the CPU. */
