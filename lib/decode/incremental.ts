@@ -28,8 +28,8 @@ import { weightPacker } from './packed.js';
 import type { DecoderLayer } from '../nn/decoder.js';
 import type { LayerNorm } from '../nn/layer_norm.js';
 import type { Transformer } from '../nn/transformer.js';
-import { DeviceArray } from '../tensor/device_array.js';
-import { allocate, data, type F32, type I32, onDevice, Tensor } from '../tensor/tensor.js';
+import { DeviceArray, download } from '../tensor/device_array.js';
+import { allocate, data, type F32, type I32, onDevice, Tensor, writeAt } from '../tensor/tensor.js';
 
 /** A step's output on the host: logits [R, V] and each row's log-sum-exp (the cross-entropy kernel's). */
 export interface StepOutput {
@@ -213,7 +213,7 @@ export class IncrementalDecoder {
     const embedded = model.positionalEncoding.forward(scaled, t);
     const v = this.#v;
     let x = v.x;
-    copy(x, data(embedded, 'x', 'float32'));
+    writeAt(x, data(embedded, 'x', 'float32'), 0);
     for (const temporary of [idTensor, scaled, embedded]) temporary.dispose();
     let spare = v.y;
     for (const layer of this.#layers) {
@@ -323,16 +323,7 @@ export class IncrementalDecoder {
   }
 }
 
-/** dst = src (same device, same length). */
-function copy(dst: F32, src: F32): void {
-  if (dst instanceof DeviceArray) native().deviceCopy(dst, src as DeviceArray);
-  else dst.set(src as Float32Array);
-}
-
 /** The host elements of storage: itself on the CPU, a download from the GPU. */
 function host(d: F32): Float32Array {
-  if (!(d instanceof DeviceArray)) return d;
-  const out = new Float32Array(d.length);
-  native().deviceDownload(out, d);
-  return out;
+  return d instanceof DeviceArray ? (download(d) as Float32Array) : d;
 }

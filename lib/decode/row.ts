@@ -97,7 +97,7 @@ function penalise(logits: Float32Array, ids: readonly number[], theta: number): 
 }
 
 /** log Σ exp(x), max-shifted, in float64. */
-export function logSumExp(x: Float32Array): number {
+function logSumExp(x: Float32Array): number {
   let m = -Infinity;
   for (let i = 0; i < x.length; i++) if (x[i]! > m) m = x[i]!;
   if (m === -Infinity) return m;
