@@ -17,25 +17,13 @@ import { resolveOptions } from '../../lib/decode/options.js';
 import { searchSync } from '../../lib/decode/search.js';
 import { backend, type GenerateOptions, noGrad, randn, Transformer, type TransformerConfig } from '../../lib/index.js';
 import { native } from '../../lib/native/binding.js';
-import { fixed, table } from '../common.js';
+import { fixed, medianMs, table } from '../common.js';
 
 const REFERENCE: TransformerConfig = { srcVocabSize: 8000, tgtVocabSize: 8000, dModel: 256, heads: 4, encoderLayers: 3, decoderLayers: 3, ffnDim: 1024, dropout: 0 };
 const BASE: TransformerConfig = { srcVocabSize: 32000, tgtVocabSize: 32000, dropout: 0 };
 const SRC_LENGTH = 32, NEW_TOKENS = 64;
 
 const source = (length: number, vocab: number, salt: number) => Int32Array.from({ length }, (_, i) => 3 + ((i * 7919 + salt * 104729) % (vocab - 3)));
-
-/** Median of `runs` timings of fn, in ms. */
-async function median(runs: number, fn: () => unknown): Promise<number> {
-  const times: number[] = [];
-  await fn(); // warm-up
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
-}
 
 /** Bytes of weights a decoder step reads: each layer but the cross-attention's K/V projection, and the generator. */
 function decoderWeightBytes(c: Required<Pick<TransformerConfig, 'dModel' | 'ffnDim' | 'decoderLayers' | 'tgtVocabSize'>>): number {
@@ -51,7 +39,7 @@ function decoderWeightBytes(c: Required<Pick<TransformerConfig, 'dModel' | 'ffnD
 async function triadBandwidth(bytes: number): Promise<number> {
   const n = Math.floor(bytes / 12);
   const b = randn([n], { seed: 1 }).toFloat32Array(), c = randn([n], { seed: 2 }).toFloat32Array(), a = new Float32Array(n);
-  const ms = await median(31, () => native().addForward(a, b, c, n));
+  const ms = await medianMs(() => native().addForward(a, b, c, n), { iterations: 31 });
   return (12 * n) / (ms * 1e6);
 }
 
@@ -130,7 +118,7 @@ export async function benchDecode(): Promise<void> {
   for (const t of [1, threads].filter((x, i, a) => a.indexOf(x) === i)) {
     backend.setThreads(t);
     const { worker, main } = await workerAndMain(model, src, greedy);
-    const noCache = (await median(3, () => greedyNoCache(model, src, NEW_TOKENS))) / NEW_TOKENS;
+    const noCache = (await medianMs(() => greedyNoCache(model, src, NEW_TOKENS), { iterations: 3, time: 0 })) / NEW_TOKENS;
     // The machine's limit at t threads: the best bandwidth any thread count up to t reaches.
     bandwidth = Math.max(bandwidth, await triadBandwidth(bytes));
     const floor = bytes / bandwidth / 1e6;
@@ -162,7 +150,7 @@ export async function benchDecode(): Promise<void> {
   const beamRows: Array<Array<string | number>> = [];
   for (const t of [1, threads].filter((x, i, a) => a.indexOf(x) === i)) {
     backend.setThreads(t);
-    const ms = await median(3, () => base.generate(sentences, beam));
+    const ms = await medianMs(() => base.generate(sentences, beam), { iterations: 3, time: 0 });
     const perSecond = (32 * 25) / (ms / 1000);
     beamRows.push([t, fixed(ms), fixed(perSecond), fixed(perSecond / t), `${fixed(perSecond / t / 164.7, 2)}×`]);
   }
