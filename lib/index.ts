@@ -20,6 +20,7 @@ export {
 export { type AdamOptions, type AdamParamState, type AdamStateDict, optim } from './optim/index.js';
 export { ones, randn, type RandnOptions, tensor, type TensorOptions, zeros } from './tensor/create.js';
 export { type DType, Tensor } from './tensor/tensor.js';
+export * as data from './data/index.js';
 export * as nn from './nn/index.js';
 export {
   type HeadConfig, type LoadStateDictOptions, Module, type Pooling, SequenceClassifier, type StateDictOptions, TokenClassifier,
