@@ -21,6 +21,11 @@ export { type AdamOptions, type AdamParamState, type AdamStateDict, optim } from
 export { ones, randn, type RandnOptions, tensor, type TensorOptions, zeros } from './tensor/create.js';
 export { type DType, Tensor } from './tensor/tensor.js';
 export * as data from './data/index.js';
+export * as metrics from './metrics/index.js';
+export type {
+  BleuScore, ChrfOptions, ChrfScore, ClassificationAverage, ClassLabel, PerLabelPrecisionRecallF1, PrecisionRecallF1,
+  PrecisionRecallF1Options, RougeOptions, RougeScore, RougeScores,
+} from './metrics/index.js';
 export * as nn from './nn/index.js';
 export {
   type HeadConfig, type LoadStateDictOptions, Module, type Pooling, SequenceClassifier, type StateDictOptions, TokenClassifier,
