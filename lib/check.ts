@@ -55,6 +55,11 @@ export function checkBoolean(value: unknown, name: string): boolean {
   return value;
 }
 
+export function checkFunction(value: unknown, name: string): (...args: never[]) => unknown {
+  if (typeof value !== 'function') fail('a function', name, value);
+  return value as (...args: never[]) => unknown;
+}
+
 export function checkOneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     fail(`one of ${quoteList(allowed)}`, name, value);

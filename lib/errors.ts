@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'ERR_NATIVE'
   | 'ERR_NATIVE_LOAD'
   | 'ERR_FORMAT'
-  | 'ERR_ABORTED';
+  | 'ERR_ABORTED'
+  | 'ERR_NON_FINITE';
 
 export class NodeformerError extends Error {
   readonly code: ErrorCode;
@@ -101,6 +102,16 @@ export class FormatError extends NodeformerError {
 export class AbortError extends NodeformerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_ABORTED', message, options);
+  }
+}
+
+/**
+ * A computation that produced NaN or Inf where it must not go on (a training loss or gradient): the
+ * message says where, and what was kept. Only TypeScript raises it.
+ */
+export class NonFiniteError extends NodeformerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_NON_FINITE', message, options);
   }
 }
 

@@ -11,6 +11,7 @@ export {
   NativeError,
   NativeLoadError,
   NodeformerError,
+  NonFiniteError,
   OutOfRangeError,
   ShapeError,
 } from './errors.js';
@@ -39,3 +40,7 @@ export {
   SPECIAL_TOKENS, Tokenizer, type TrainOptions, type TrainProgress, type UnicodeForm, WordPieceTokenizer, type WordPieceTrainOptions,
   WordTokenizer, type WordTrainOptions,
 } from './tokenizer/index.js';
+export {
+  type EvalEntry, type Evaluation, type FitOptions, type HistoryEntry, type Pair, type Schedule, type StepEntry, Trainer, type TrainerOptions,
+} from './train/index.js';
+export { Translator } from './translator.js';

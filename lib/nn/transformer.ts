@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { checkOneOf, checkOptions, describe, quoteList } from '../check.js';
+import { checkInteger, checkOneOf, checkOptions, describe, quoteList } from '../check.js';
 import { generate, stream } from '../decode/generate.js';
 import type { GenerateOptions } from '../decode/options.js';
 import type { Hypothesis } from '../decode/search.js';
@@ -54,12 +54,14 @@ export class Transformer extends Module {
   readonly encoder: Encoder;
   readonly decoder: Decoder;
   readonly generator: Linear;
+  // The generator every Dropout layer draws its mask seeds from (initialisation drew from it first).
+  readonly #rng: Rng;
 
   constructor(config: TransformerConfig) {
     super();
     const c = resolveConfig(config);
     this.config = c;
-    const rng = new Rng(c.seed);
+    const rng = (this.#rng = new Rng(c.seed));
     const scale = Math.sqrt(c.dModel);
     this.srcEmbedding = this.registerModule('srcEmbedding', new Embedding(c.srcVocabSize, c.dModel, scale));
     this.tgtEmbedding = this.registerModule('tgtEmbedding', new Embedding(c.tgtVocabSize, c.dModel, scale));
@@ -69,6 +71,15 @@ export class Transformer extends Module {
     this.generator = this.registerModule('generator', new Linear(c.dModel, c.tgtVocabSize, { rng }));
     for (const p of this.parameters()) if (p.rank > 1) xavierUniform(p, rng);
     if (c.tieEmbeddings) this.generator.tie(this.tgtEmbedding.weight);
+  }
+
+  /**
+   * Restarts the dropout layers' mask sequence from `seed`: the masks from here on depend on this seed
+   * alone. The Trainer seeds every step from (its seed, the step), so a resumed run draws the masks an
+   * uninterrupted one would have.
+   */
+  seedDropout(seed: number): void {
+    this.#rng.reseed(checkInteger(seed, 'seed', 0, 2 ** 32 - 1));
   }
 
   /** Pads and checks a batch of source sequences. */

@@ -11,6 +11,12 @@ export class Rng {
   #spare: number | undefined;
 
   constructor(seed: number) {
+    this.#s0 = this.#s1 = this.#s2 = this.#s3 = 0;
+    this.reseed(seed);
+  }
+
+  /** Restarts the sequence as `new Rng(seed)` would, in place (every holder of this generator sees it). */
+  reseed(seed: number): void {
     let x = seed >>> 0;
     const next = () => {
       x = (x + 0x9e3779b9) >>> 0;
@@ -23,6 +29,7 @@ export class Rng {
     this.#s1 = next();
     this.#s2 = next();
     this.#s3 = next();
+    this.#spare = undefined;
   }
 
   /** A uniform 32-bit unsigned integer. */

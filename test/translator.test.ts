@@ -1,0 +1,49 @@
+// Translator: a model with its tokenizers as one folder; translate batches by length and restores order.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { FormatError, InvalidArgumentError, Translator, Transformer, WordTokenizer } from '../lib/index.js';
+import { randomModel } from './decode/helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'nodeformer-translator-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const texts = ['one two three four five six', 'one', 'two three', '', 'four five six one two', '  ', 'three'];
+const source = WordTokenizer.train(['one two three four five six'], {});
+const target = WordTokenizer.train(['uno dos tres cuatro cinco seis'], {});
+const config = { srcVocabSize: source.vocabSize, tgtVocabSize: target.vocabSize, dModel: 16, heads: 2, encoderLayers: 1, decoderLayers: 1, ffnDim: 32 };
+
+describe('Translator', () => {
+  it('translates a batch in input order, each text as it translates alone; blank texts give ""', async () => {
+    const t = new Translator(randomModel(config, 1, 0.35, 1.5), source, target);
+    const batch = await t.translate(texts, { maxLength: 8 });
+    expect(batch).toHaveLength(texts.length);
+    for (let i = 0; i < texts.length; i++) expect(batch[i], texts[i]).toBe((await t.translate(texts[i]!, { maxLength: 8 }))[0]);
+    expect(batch[3]).toBe('');
+    expect(batch[5]).toBe('');
+    expect(batch.filter((s) => s !== '').length).toBeGreaterThan(0);
+  });
+
+  it('saves and loads as one folder, shared or separate tokenizers, translating the same', async () => {
+    for (const [name, tgt] of [['separate', target], ['shared', source]] as const) {
+      const t = new Translator(randomModel({ ...config, tgtVocabSize: tgt.vocabSize }, 2, 0.35, 1.5), source, tgt);
+      const dir = join(work, name);
+      await t.save(dir);
+      const back = await Translator.load(dir);
+      expect(back.source === back.target).toBe(name === 'shared');
+      expect(await back.translate(texts, { maxLength: 8 })).toEqual(await t.translate(texts, { maxLength: 8 }));
+    }
+  });
+
+  it('rejects what it cannot translate with typed errors', async () => {
+    const t = new Translator(randomModel(config, 3), source, target);
+    await expect(t.translate([1 as unknown as string])).rejects.toThrow(InvalidArgumentError);
+    await expect(t.translate(['one'], { prefix: [[1]] })).rejects.toThrow(/prefix/);
+    await expect(t.translate(['one'], { beamSize: 0, strategy: 'beam' })).rejects.toThrow(/beamSize/);
+    await expect(Translator.load(join(work, 'nowhere'))).rejects.toThrow(FormatError);
+    expect(() => new Translator(new Transformer({ ...config, srcVocabSize: 4 }), source, target)).toThrow(/srcVocabSize/);
+  });
+});
