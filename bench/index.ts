@@ -1,6 +1,8 @@
-// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer|decode|tokenizer|cuda]: every bench table, or the named ones. Figures move
+// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer|decode|tokenizer|cuda|bible]: every bench table but bible
+// (45 minutes of training), or the named ones. Figures move
 // ±30% between runs on a shared machine: read the ratios within one run.
 import { backend } from '../lib/index.js';
+import { benchBible } from './bible/bible.js';
 import { benchCuda } from './cuda.js';
 import { benchDecode } from './decode/decode.js';
 import { benchAttention } from './ops/attention.js';
@@ -25,3 +27,4 @@ if (want('transformer')) await benchTransformer();
 if (want('decode')) await benchDecode();
 if (want('tokenizer')) await benchTokenizer();
 if (want('cuda')) await benchCuda();
+if (only.includes('bible')) await benchBible();

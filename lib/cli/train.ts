@@ -31,7 +31,7 @@ export interface TrainFlags {
   vocab: number; tokenizer: TokenizerKind; separateVocab?: boolean;
   dModel: number; heads: number; layers: number; ffn: number; dropout: number; normFirst?: boolean; tieEmbeddings?: boolean;
   maxLength: number; lr: number; warmup: number; schedule: 'noam' | 'constant' | 'cosine'; labelSmoothing: number;
-  batchTokens: number; accumulate: number; evalEvery: number; bleuSamples: number; keep: number; seed: number; threads?: number;
+  batchTokens: number; accumulate: number; evalEvery: number; evalEveryMinutes?: number; bleuSamples: number; keep: number; seed: number; threads?: number;
 }
 
 export async function trainCommand(f: TrainFlags): Promise<void> {
@@ -76,7 +76,7 @@ export async function trainCommand(f: TrainFlags): Promise<void> {
 
   const trainer = new Trainer(model, {
     lr: f.lr, warmupSteps: f.warmup, schedule: f.schedule, labelSmoothing: f.labelSmoothing, batchTokens: f.batchTokens,
-    accumulate: f.accumulate, seed: f.seed, checkpointDir: checkpoints, evalEvery: f.evalEvery, keepCheckpoints: f.keep,
+    accumulate: f.accumulate, seed: f.seed, checkpointDir: checkpoints, evalEvery: f.evalEvery, evalEveryMinutes: f.evalEveryMinutes || undefined, keepCheckpoints: f.keep,
     bleuSamples: f.bleuSamples, detokenize: (ids) => tokenizers.target.decode(ids),
   });
   const progress = new Progress({ maxSteps: f.maxSteps, minutes: f.minutes }, process.stdout.isTTY === true);

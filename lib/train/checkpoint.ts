@@ -74,7 +74,10 @@ export function removeTemporaries(dir: string): void {
   for (const n of fs.readdirSync(dir)) if (n.startsWith(TEMP_PREFIX)) fs.rmSync(join(dir, n), { recursive: true, force: true });
 }
 
-/** Writes the checkpoint of `step` (a no-op when it exists: a step's state is the same whoever writes it). */
+/**
+ * Writes the checkpoint of `state.step` (a no-op when it exists: a step's state is the same whoever writes
+ * it); fills `state.optimizer` from the optimiser.
+ */
 export async function writeCheckpoint(dir: string, model: Transformer, optimizer: Adam, state: TrainerState): Promise<string> {
   const final = join(dir, checkpointName(state.step));
   if (fs.existsSync(final)) return final;
@@ -83,6 +86,7 @@ export async function writeCheckpoint(dir: string, model: Transformer, optimizer
   try {
     await model.save(temp);
     const saved = optimizer.stateDict();
+    state.optimizer = { steps: saved.state.map((s) => s?.step ?? null), hyper: saved.hyper };
     const moments = new Map<string, Tensor>();
     saved.state.forEach((s, i) => {
       if (s === null) return;

@@ -60,6 +60,8 @@ export interface TrainerOptions {
   checkpointDir?: string;
   /** Evaluate on `valid` every this many steps (and at the end); default: only at the end. */
   evalEvery?: number;
+  /** Also evaluate after every this many minutes of training (evaluation time excluded), as time-to-quality curves need. */
+  evalEveryMinutes?: number;
   /** Write a checkpoint every this many steps (default: evalEvery, else 1000), and always at the end. */
   checkpointEvery?: number;
   /** Checkpoints kept besides the best one (default 3). */
@@ -112,13 +114,13 @@ export type HistoryEntry = StepEntry | EvalEntry;
 interface Resolved {
   lr: number; warmupSteps: number; schedule: Schedule; betas: [number, number]; eps: number; labelSmoothing: number;
   clipNorm: number; batchTokens: number; accumulate: number; seed: number; checkpointDir: string | null;
-  evalEvery: number; checkpointEvery: number; keepCheckpoints: number; bleuSamples: number;
+  evalEvery: number; evalEveryMinutes: number; checkpointEvery: number; keepCheckpoints: number; bleuSamples: number;
   detokenize: (ids: number[]) => string;
 }
 
 const OPTIONS = [
   'lr', 'warmupSteps', 'schedule', 'betas', 'eps', 'labelSmoothing', 'clipNorm', 'batchTokens', 'accumulate', 'seed',
-  'checkpointDir', 'evalEvery', 'checkpointEvery', 'keepCheckpoints', 'bleuSamples', 'detokenize',
+  'checkpointDir', 'evalEvery', 'evalEveryMinutes', 'checkpointEvery', 'keepCheckpoints', 'bleuSamples', 'detokenize',
 ] as const;
 const FIT_OPTIONS = ['epochs', 'maxSteps', 'maxMinutes', 'valid', 'onStep', 'onEval', 'signal'] as const;
 
@@ -161,7 +163,7 @@ export class Trainer {
   async #fit(pairs: readonly Pair[], f: ResolvedFit): Promise<HistoryEntry[]> {
     const o = this.#o, model = this.model, dir = o.checkpointDir;
     const fingerprint = dataFingerprint(pairs);
-    let state: TrainerState = { step: 0, epoch: 0, batch: 0, trainMs: 0, data: fingerprint, optimizer: { steps: [], hyper: this.#optimizer.stateDict().hyper } };
+    let state: TrainerState = { step: 0, epoch: 0, batch: 0, trainMs: 0, data: fingerprint, optimizer: { steps: [], hyper: { lr: 0, betas: o.betas, eps: o.eps, weightDecay: 0, decoupled: false } } };
     let history: HistoryEntry[] = (this.#history = []);
     let best: Best | null = null;
     if (dir !== null) {
@@ -181,13 +183,17 @@ export class Trainer {
       }
     }
     const totalSteps = estimateTotalSteps(f, pairs, o, state);
-    let epochBatches = batchesOf(pairs, o, state.epoch);
-    let lastEval = history.filter((e) => e.kind === 'eval').pop()?.step ?? -1;
+    // The current epoch's batches, built when first needed.
+    let epochBatches: PairBatch[] | null = null;
+    const previous = history.filter((e) => e.kind === 'eval').pop();
+    let lastEval = previous?.step ?? -1;
+    // Training milliseconds at which the next timed evaluation is due.
+    const period = o.evalEveryMinutes * 60_000;
+    let nextTimedEval = period > 0 ? (Math.floor(state.trainMs / period) + 1) * period : Infinity;
     let lastCheckpoint = state.step;
 
     const checkpoint = async () => {
       if (dir === null || lastCheckpoint === state.step) return;
-      state.optimizer = { steps: this.#optimizer.stateDict().state.map((s) => s?.step ?? null), hyper: this.#optimizer.stateDict().hyper };
       await writeCheckpoint(dir, model, this.#optimizer, state);
       await writeHistory(dir, history);
       lastCheckpoint = state.step;
@@ -227,12 +233,14 @@ export class Trainer {
       model.seedDropout(mixSeed(o.seed, step));
       let lossSum = 0, tokens = 0;
       for (let a = 0; a < o.accumulate; a++) {
-        if (state.batch >= epochBatches.length) {
+        epochBatches ??= batchesOf(pairs, o, state.epoch);
+        const batch = epochBatches[state.batch++]!;
+        // The position moves to the next epoch as soon as this one is used up, so an epoch limit stops here.
+        if (state.batch === epochBatches.length) {
           state.epoch++;
           state.batch = 0;
-          epochBatches = batchesOf(pairs, o, state.epoch);
+          epochBatches = null;
         }
-        const batch = epochBatches[state.batch++]!;
         const { loss, targetTokens } = this.#backward(batch, 1 / o.accumulate);
         lossSum += loss;
         tokens += targetTokens;
@@ -257,7 +265,10 @@ export class Trainer {
       };
       history.push(entry);
       f.onStep?.(entry);
-      if (o.evalEvery > 0 && step % o.evalEvery === 0) await runEval();
+      if ((o.evalEvery > 0 && step % o.evalEvery === 0) || state.trainMs >= nextTimedEval) {
+        while (nextTimedEval <= state.trainMs) nextTimedEval += period;
+        await runEval();
+      }
       if (step % o.checkpointEvery === 0) await checkpoint();
       // A turn of the event loop between steps: timers, I/O and signals run.
       await new Promise((r) => setImmediate(r));
@@ -312,6 +323,7 @@ function resolve(options: unknown): Resolved {
     seed: checkInteger(o.seed ?? 0, 'options.seed', 0, 2 ** 31 - 1),
     checkpointDir: o.checkpointDir ?? null,
     evalEvery,
+    evalEveryMinutes: o.evalEveryMinutes === undefined ? 0 : checkNumber(o.evalEveryMinutes, 'options.evalEveryMinutes', Number.MIN_VALUE, Infinity),
     checkpointEvery: o.checkpointEvery === undefined ? evalEvery || 1000 : checkInteger(o.checkpointEvery, 'options.checkpointEvery', 1),
     keepCheckpoints: checkInteger(o.keepCheckpoints ?? 3, 'options.keepCheckpoints', 1),
     bleuSamples: checkInteger(o.bleuSamples ?? 200, 'options.bleuSamples', 0),

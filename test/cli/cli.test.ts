@@ -79,6 +79,16 @@ describe('nodeformer CLI', () => {
     expect(run(['translate', '--model', out, 'One.']).code).toBe(0);
   });
 
+  it('info and bench print what this machine runs', () => {
+    const info = run(['info']);
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(/^nodeformer \d+\.\d+\.\d+ on node/);
+    expect(info.stdout).toMatch(/simd: (avx512|avx2|neon|scalar)/);
+    const bench = run(['bench']);
+    expect(bench.code).toBe(0);
+    expect(bench.stdout.match(/^\| [^|]+ \| [^|]+ \| \d+\.\d{3} \| \d+\.\d{3} \| \d+\.\d×/gm)).toHaveLength(5);
+  }, 60_000);
+
   it('every user error is one line on stderr and exit code 1', () => {
     const malformed = join(work, 'malformed.tsv');
     writeFileSync(malformed, 'en\tes\nOne.\tUno.\nTwo.\n');

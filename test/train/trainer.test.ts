@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { NonFiniteError, Trainer, Transformer, type TransformerConfig } from '../../lib/index.js';
+import { data, NonFiniteError, Trainer, Transformer, type TransformerConfig } from '../../lib/index.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { Rng } from '../../lib/tensor/random.js';
 
@@ -100,6 +100,22 @@ describe('Trainer', () => {
     expect(more.at(-1)!.step).toBe(11);
     expect(existsSync(join(dir, 'step-00000011'))).toBe(true);
   }, 60_000);
+
+  it('an epoch limit stops at the end of that epoch: every pair seen once per epoch', async () => {
+    const pairs = copyPairs(120, 10);
+    const perEpoch = data.batchByTokens(pairs, { batchTokens: 64 }).length;
+    const history = await new Trainer(new Transformer({ ...TINY, seed: 8 }), { batchTokens: 64 }).fit(pairs, { epochs: 2 });
+    const steps = history.filter((e) => e.kind === 'step');
+    expect(steps).toHaveLength(2 * perEpoch);
+    expect(steps.slice(0, perEpoch).reduce((n, e) => n + e.targetTokens, 0)).toBe(pairs.reduce((n, [, t]) => n + t.length - 1, 0));
+  });
+
+  it('evaluates after every evalEveryMinutes of training time', async () => {
+    const model = new Transformer({ ...TINY, seed: 8 });
+    const evals: number[] = [];
+    await new Trainer(model, { batchTokens: 64, evalEveryMinutes: 1e-9, bleuSamples: 0 }).fit(copyPairs(100, 8), { maxSteps: 4, valid: copyPairs(8, 9), onEval: (e) => evals.push(e.step) });
+    expect(evals).toEqual([1, 2, 3, 4]);
+  });
 
   it('rejects bad options and pairs with typed errors before any work', async () => {
     const model = new Transformer(TINY);
