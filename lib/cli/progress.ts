@@ -82,8 +82,9 @@ export class Progress {
   #eta(): string {
     const e = this.#last, f = this.#fraction();
     if (e === null || f <= 0 || (this.#limits.maxSteps === undefined && this.#limits.minutes === undefined)) return '—';
-    const s = Math.max(0, (e.trainSeconds * (1 - f)) / f);
-    return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+    const s = Math.round(Math.max(0, (e.trainSeconds * (1 - f)) / f));
+    const two = (n: number) => String(n).padStart(2, '0');
+    return s >= 3600 ? `${Math.floor(s / 3600)}h${two(Math.floor((s % 3600) / 60))}m` : `${Math.floor(s / 60)}m${two(s % 60)}s`;
   }
 
   #payload(): Record<string, string | number> {
