@@ -7,28 +7,45 @@
  *             multiple of 8 (as the reference writer does)
  *   the rest  the tensors' raw little-endian bytes; offsets count from the start of this region
  *
- * Writing gives F32 (float32 tensors) and I32 (int32), tensors in sorted name order. Reading takes F32 and
- * I32 as they are, converts F64, F16 and BF16 to float32 and I64 (PyTorch's type for index buffers) to
- * int32, and checks everything the reference reader checks, and gaps too: the ranges must tile the data
- * exactly, with no overlap, gap or trailing byte. A bad file is a FormatError that says what is wrong
- * where; nothing is read out of bounds, and the tensors own copies of their bytes.
+ * Writing gives tensors in sorted name order: int32 tensors as I32, float32 tensors as F32 by default, or
+ * narrowed to F16 or BF16 with `{ dtype: 'F16' | 'BF16' }` (half the bytes: how model weights are shipped).
+ * Narrowing rounds to nearest, ties to even, as PyTorch's `.to(torch.float16)` does: NaN stays a (quiet)
+ * NaN, ±Infinity and -0 stay, F16 overflows to ±Infinity from 65520 (65504 is its largest finite value)
+ * and keeps subnormals down to 2^-24; see half.ts.
+ *
+ * Reading takes F32 and I32 as they are, converts F64, F16 and BF16 to float32 (F16 and BF16 exactly)
+ * and I64 (PyTorch's type for index buffers) to int32, and checks everything the reference reader checks,
+ * and gaps too: the ranges must tile the data exactly, with no overlap, gap or trailing byte. A bad file
+ * is a FormatError that says what is wrong where; nothing is read out of bounds, and the tensors own
+ * copies of their bytes.
  *
  * Like the reference reader, unknown fields inside a tensor entry are ignored, and a null `__metadata__`
  * counts as none. Byte order: every platform Node runs nodeformer on (x64, arm64) is little-endian, which
- * the raw F32 / I32 copies rely on (as the native kernels do).
+ * the raw F32 / I32 / F16 / BF16 copies rely on (as the native kernels do).
  *
  * @example
  * const bytes = encodeSafetensors({ 'w': randn([2, 3], { seed: 1 }) }, { format: 'pt' });
  * const { tensors, metadata } = decodeSafetensors(bytes);
  * await saveSafetensors('model.safetensors', model.stateDict());
+ * await saveSafetensors('model.f16.safetensors', model.stateDict(), undefined, { dtype: 'F16' });
  * const weights = (await loadSafetensors('model.safetensors')).tensors;
  */
 import fs from 'node:fs';
 
-import { describe, fail, formatShape } from '../check.js';
+import { checkOneOf, checkOptions, describe, fail, formatShape } from '../check.js';
 import { FormatError, InvalidArgumentError, OutOfRangeError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from './atomic.js';
+import { halfToFloat, narrowFloat32 } from './half.js';
+
+/** How float32 tensors are stored; int32 tensors are always I32. */
+export type SafetensorsFloatDType = 'F32' | 'F16' | 'BF16';
+const FLOAT_DTYPES: readonly SafetensorsFloatDType[] = ['F32', 'F16', 'BF16'];
+
+export interface SafetensorsWriteOptions {
+  /** The dtype of the float32 tensors in the file (default 'F32'); 'F16' and 'BF16' round to nearest even. */
+  dtype?: SafetensorsFloatDType;
+}
 
 export interface SafetensorsContents {
   tensors: Map<string, Tensor>;
@@ -80,20 +97,32 @@ function checkMetadata(metadata: unknown): Record<string, string> | undefined {
   return metadata as Record<string, string>;
 }
 
-/** The bytes of a safetensors file holding `tensors` (F32 / I32) and the string `metadata`. */
+function checkWriteOptions(options: unknown): SafetensorsFloatDType {
+  const o = checkOptions<SafetensorsWriteOptions>(options, 'options', ['dtype']);
+  return o.dtype === undefined ? 'F32' : checkOneOf(o.dtype, 'options.dtype', FLOAT_DTYPES);
+}
+
+/**
+ * The bytes of a safetensors file holding `tensors` and the string `metadata`: int32 tensors as I32,
+ * float32 tensors as `options.dtype` (F32, or narrowed to F16 / BF16).
+ */
 export function encodeSafetensors(
-  tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>,
+  tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>, options?: SafetensorsWriteOptions,
 ): Uint8Array {
   const entries = entriesOf(tensors);
   const meta = checkMetadata(metadata);
+  const floatDType = checkWriteOptions(options);
   // Host copies, read once: toFloat32Array / toInt32Array work on any device and throw on a disposed tensor.
-  const datas = entries.map(([, t]) => (t.dtype === 'float32' ? t.toFloat32Array() : t.toInt32Array()));
+  const datas = entries.map(([, t]): Float32Array | Int32Array | Uint16Array => {
+    if (t.dtype !== 'float32') return t.toInt32Array();
+    return floatDType === 'F32' ? t.toFloat32Array() : narrowFloat32(t.toFloat32Array(), floatDType);
+  });
   const header: Record<string, unknown> = {};
   if (meta !== undefined) header[METADATA_KEY] = meta;
   let offset = 0;
   entries.forEach(([name, t], i) => {
     const end = offset + datas[i]!.byteLength;
-    header[name] = { dtype: t.dtype === 'float32' ? 'F32' : 'I32', shape: t.shape, data_offsets: [offset, end] };
+    header[name] = { dtype: t.dtype === 'float32' ? floatDType : 'I32', shape: t.shape, data_offsets: [offset, end] };
     offset = end;
   });
   const json = utf8Encoder.encode(JSON.stringify(header));
@@ -282,15 +311,6 @@ function readData(bytes: Uint8Array, start: number, e: Entry, src: string): Floa
   return out;
 }
 
-/** An IEEE binary16 bit pattern as a number (exact: every half is a float32). */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant === 0 ? sign * Infinity : Number.NaN;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
 function decode(bytes: unknown, src: string): SafetensorsContents {
   if (!(bytes instanceof Uint8Array)) fail('a Uint8Array', 'bytes', bytes);
   // A plain Uint8Array view: a Buffer's slice() would alias instead of copying.
@@ -316,12 +336,16 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
 
 // ------------------------------------------------------------------------------------------------ files
 
-/** Writes `tensors` and `metadata` to `file` atomically (a crash leaves the old file or the new, whole). */
+/**
+ * Writes `tensors` and `metadata` to `file` atomically (a crash leaves the old file or the new, whole);
+ * `options.dtype` as in {@link encodeSafetensors}.
+ */
 export async function saveSafetensors(
   file: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>,
+  options?: SafetensorsWriteOptions,
 ): Promise<void> {
   if (typeof file !== 'string' || file === '') fail('a non-empty file path', 'file', file);
-  await writeFileAtomic(file, encodeSafetensors(tensors, metadata));
+  await writeFileAtomic(file, encodeSafetensors(tensors, metadata, options));
 }
 
 /** Reads a safetensors file; an unreadable file is an InvalidArgumentError whose `cause` is the fs error. */
