@@ -30,7 +30,7 @@ export type {
 export * as nn from './nn/index.js';
 export {
   type HeadConfig, type LoadStateDictOptions, Module, type Pooling, SequenceClassifier, type StateDictOptions, TokenClassifier,
-  Transformer, type TransformerConfig,
+  type SaveOptions, Transformer, type TransformerConfig,
 } from './nn/index.js';
 export type { ReduceOptions } from './ops/arith.js';
 export type { BeamStop, GenerateOptions, Strategy } from './decode/options.js';

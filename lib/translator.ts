@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, fail } from './check.js';
 import type { GenerateOptions } from './decode/options.js';
 import { FormatError, InvalidArgumentError } from './errors.js';
-import { Transformer } from './nn/transformer.js';
+import { type SaveOptions, Transformer } from './nn/transformer.js';
 import { Tokenizer } from './tokenizer/tokenizer.js';
 
 const SHARED = 'tokenizer.json', SOURCE = 'source.tokenizer.json', TARGET = 'target.tokenizer.json';
@@ -91,13 +91,13 @@ export class Translator {
 
   /**
    * Writes the files {@link load} reads into `dir` (created if needed; other files there, such as a training
-   * run's checkpoints, stay), each atomically.
+   * run's checkpoints, stay), each atomically; `dtype` as {@link Transformer.save} ('F16' halves the weights).
    */
-  async save(dir: string): Promise<void> {
+  async save(dir: string, options?: SaveOptions): Promise<void> {
     if (typeof dir !== 'string' || dir === '') fail('a directory path', 'dir', dir);
     await Translator.saveTokenizers(dir, this.source, this.target);
     // The model last: a folder with config.json is a translator to load.
-    await this.model.save(dir);
+    await this.model.save(dir, options);
   }
 
   /**

@@ -1,5 +1,5 @@
 // Translator: a model with its tokenizers as one folder; translate batches by length and restores order.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -36,6 +36,21 @@ describe('Translator', () => {
       expect(back.source === back.target).toBe(name === 'shared');
       expect(await back.translate(texts, { maxLength: 8 })).toEqual(await t.translate(texts, { maxLength: 8 }));
     }
+  });
+
+  it('saves F16 weights in half the bytes, each within half an F16 ulp of the float32 one', async () => {
+    const t = new Translator(randomModel(config, 4, 0.35, 1.5), source, target);
+    await t.save(join(work, 'f32'));
+    await t.save(join(work, 'f16'), { dtype: 'F16' });
+    const size = (d: string) => statSync(join(work, d, 'model.safetensors')).size;
+    expect(size('f16') / size('f32')).toBeLessThan(0.55); // half, plus the header of a tiny model
+    const back = await Translator.load(join(work, 'f16'));
+    for (const [name, w] of back.model.stateDict()) {
+      const original = t.model.stateDict().get(name)!.toFloat32Array();
+      const widened = w.toFloat32Array();
+      for (let i = 0; i < original.length; i++) expect(Math.abs(widened[i]! - original[i]!), name).toBeLessThanOrEqual(Math.abs(original[i]!) * 2 ** -11 + 2 ** -25);
+    }
+    await expect(t.save(join(work, 'bad'), { dtype: 'F8' as 'F16' })).rejects.toThrow(/dtype/);
   });
 
   it('rejects what it cannot translate with typed errors', async () => {

@@ -80,6 +80,7 @@ function program(): Command {
   p.command('average')
     .description('average the weights of several checkpoints of one run into a translator folder')
     .requiredOption('--out <dir>', 'the averaged translator folder')
+    .addOption(new Option('--dtype <type>', 'how the weights are stored').choices(['f32', 'f16', 'bf16']).default('f32'))
     .argument('<checkpoints...>', 'checkpoint folders (run/checkpoints/step-…)')
     .action(averageCommand);
 

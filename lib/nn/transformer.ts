@@ -24,7 +24,7 @@ import type { GenerateOptions } from '../decode/options.js';
 import type { Hypothesis } from '../decode/search.js';
 import { FormatError, InvalidArgumentError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { decodeSafetensors, loadSafetensors, saveSafetensors } from '../io/safetensors.js';
+import { decodeSafetensors, loadSafetensors, type SafetensorsFloatDType, saveSafetensors } from '../io/safetensors.js';
 import { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type ResolvedConfig, resolveConfig, type TransformerConfig } from './config.js';
@@ -45,6 +45,11 @@ export interface StateDictOptions {
 
 const CONFIG_FILE = 'config.json';
 const WEIGHTS_FILE = 'model.safetensors';
+
+export interface SaveOptions {
+  /** How the weights are stored: 'F32' (default), or 'F16' / 'BF16' (half the size, rounded to nearest even). */
+  dtype?: SafetensorsFloatDType;
+}
 
 export class Transformer extends Module {
   readonly config: ResolvedConfig;
@@ -176,11 +181,15 @@ export class Transformer extends Module {
     return [...super.stateDict()].filter(([, t]) => t.requiresGrad);
   }
 
-  /** Writes `config.json` and `model.safetensors` into `dir` (created if needed), each atomically. */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes `config.json` and `model.safetensors` into `dir` (created if needed), each atomically. `dtype`
+   * 'F16' or 'BF16' stores the weights in half the bytes (rounded to nearest even); `load` widens them back.
+   */
+  async save(dir: string, options?: SaveOptions): Promise<void> {
     if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError(`Expected a directory path for dir but received ${describe(dir)}`);
+    const o = checkOptions<SaveOptions>(options, 'options', ['dtype']);
     await mkdir(dir, { recursive: true });
-    await saveSafetensors(join(dir, WEIGHTS_FILE), super.stateDict(), { format: 'nodeformer' });
+    await saveSafetensors(join(dir, WEIGHTS_FILE), super.stateDict(), { format: 'nodeformer' }, { dtype: o.dtype });
     await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(this.config, null, 2)}\n`);
   }
 
