@@ -246,7 +246,8 @@ export class Trainer {
         tokens += targetTokens;
       }
       const loss = lossSum / o.accumulate;
-      const gradNorm = o.clipNorm > 0 ? clipGradNorm(model.parameters(), o.clipNorm) : clipGradNorm(model.parameters(), Infinity);
+      // The norm is wanted for the history and the NaN check even when clipping is off.
+      const gradNorm = clipGradNorm(model.parameters(), o.clipNorm > 0 ? o.clipNorm : Infinity);
       if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
         const lastGood = dir === null ? 'no checkpoint directory was given' : listCheckpoints(dir).map((s) => `${dir}/${checkpointName(s)}`).pop() ?? 'none written yet';
         throw new NonFiniteError(
