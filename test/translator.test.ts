@@ -1,13 +1,16 @@
 // Translator: a model with its tokenizers as one folder; translate batches by length and restores order.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { FormatError, InvalidArgumentError, Translator, Transformer, WordTokenizer } from '../lib/index.js';
 import { randomModel } from './decode/helpers.js';
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'nodeformer-translator-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -52,6 +55,19 @@ describe('Translator', () => {
     }
     await expect(t.save(join(work, 'bad'), { dtype: 'F8' as 'F16' })).rejects.toThrow(/dtype/);
   });
+
+  it('Translator.default() is the shipped English→Spanish model, and a script using it exits by itself', async () => {
+    const t = await Translator.default();
+    const [es] = await t.translate('In the beginning God created the heavens and the earth.');
+    expect(es).toMatch(/principio/i); // RV1909: "EN el principio crió Dios los cielos y la tierra."
+    expect(es).toMatch(/Dios/);
+    expect(es).toMatch(/tierra/);
+    const script = `import { Translator } from ${JSON.stringify(pathToFileURL(join(ROOT, 'lib', 'index.ts')).href)};
+      const t = await Translator.default(); console.log((await t.translate(['Jesus wept.']))[0]);`;
+    const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0); // a worker or timer left behind would keep it running until the timeout
+    expect(r.stdout.trim().length).toBeGreaterThan(0);
+  }, 90_000);
 
   it('rejects what it cannot translate with typed errors', async () => {
     const t = new Translator(randomModel(config, 3), source, target);

@@ -22,14 +22,15 @@ import { fixed, table } from '../common.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * The recipe: the PyTorch tutorial's shape (post-norm, dModel 256, 3+3 layers) with a shared BPE vocabulary
- * and tied target embeddings. 45 minutes are only ~2,000 updates here, so batches are smaller than the
- * tutorial's 4,000 tokens and the Noam warm-up is short (peak rate 2.2e-3 at step 500), where the tutorial's
- * 2,000-4,000 warm-up steps would spend the whole budget warming up.
+ * The recipe: PyTorch's tutorial recipe, the peer's (post-norm, dModel 256, 3+3 layers, separate source,
+ * target and generator matrices over one shared BPE vocabulary, Noam factor 2 with 2,000 warm-up steps,
+ * ~4,000-target-token batches). A first run with tied embeddings and a short warm-up (peak 2.2e-3 at step
+ * 500, 3,000-token batches) learned far less per step: 8.45 test BLEU after 45 minutes, its greedy output
+ * fluent Spanish loosely tied to the source, so the gentle ramp stays.
  */
 export const RECIPE = {
-  vocab: 8000, tokenizer: 'bpe', dModel: 256, heads: 4, layers: 3, ffn: 1024, dropout: 0.1, tieEmbeddings: true, normFirst: false,
-  lr: 0.8, warmup: 500, schedule: 'noam', labelSmoothing: 0.1, batchTokens: 3000, maxLength: 128, seed: 0,
+  vocab: 8000, tokenizer: 'bpe', dModel: 256, heads: 4, layers: 3, ffn: 1024, dropout: 0.1, tieEmbeddings: false, normFirst: false,
+  lr: 2, warmup: 2000, schedule: 'noam', labelSmoothing: 0.1, batchTokens: 4000, maxLength: 128, seed: 0,
 } as const;
 
 const COLUMNS = { srcColumn: 'english_web', tgtColumn: 'spanish_rv1909' };

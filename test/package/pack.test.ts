@@ -172,6 +172,12 @@ describe.skipIf(native().info().cudaCompiled)('npm pack (skipped on a CUDA build
         for (const id of ids) expect(id >= 0 && id < 9 && Number.isInteger(id)).toBe(true);
       }
     }
+
+    // The README's one command, from the tarball installed with scripts off: the shipped model translates.
+    const es = run('npx', ['--no-install', 'nodeformer', 'translate', 'In the beginning God created the heavens and the earth.'], consumer);
+    expect(es.trim().split('\n')).toHaveLength(1);
+    expect(es).toMatch(/principio/i);
+    expect(es).toMatch(/Dios/);
   }, 600_000);
 
   it.skipIf(!CROSS)('the arm64 prebuild is a stripped aarch64 N-API addon (skipped without aarch64-linux-gnu-g++: apt-get install g++-aarch64-linux-gnu)', () => {
