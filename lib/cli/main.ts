@@ -61,7 +61,7 @@ function program(): Command {
     .option('--batch-tokens <n>', 'padded tokens per batch', integer('--batch-tokens', 1), 4000)
     .option('--accumulate <n>', 'batches per optimiser step', integer('--accumulate', 1), 1)
     .option('--eval-every <n>', 'evaluate (and checkpoint) every n steps', integer('--eval-every', 1), 500)
-    .option('--eval-every-minutes <m>', 'also evaluate after every m minutes of training', number('--eval-every-minutes', 0))
+    .option('--eval-every-minutes <m>', 'also evaluate and checkpoint after every m minutes of training', number('--eval-every-minutes', 0))
     .option('--bleu-samples <n>', 'validation pairs translated for BLEU at each evaluation', integer('--bleu-samples', 0), 200)
     .option('--keep <n>', 'checkpoints kept besides the best', integer('--keep', 1), 3)
     .option('--seed <n>', 'seed of the weights, the batch order and dropout', integer('--seed', 0), 0)

@@ -60,7 +60,10 @@ export interface TrainerOptions {
   checkpointDir?: string;
   /** Evaluate on `valid` every this many steps (and at the end); default: only at the end. */
   evalEvery?: number;
-  /** Also evaluate after every this many minutes of training (evaluation time excluded), as time-to-quality curves need. */
+  /**
+   * Also evaluate, and write a checkpoint, after every this many minutes of training (evaluation time
+   * excluded), as time-to-quality curves need: a killed run then loses at most that much training.
+   */
   evalEveryMinutes?: number;
   /** Write a checkpoint every this many steps (default: evalEvery, else 1000), and always at the end. */
   checkpointEvery?: number;
@@ -266,11 +269,12 @@ export class Trainer {
       };
       history.push(entry);
       f.onStep?.(entry);
-      if ((o.evalEvery > 0 && step % o.evalEvery === 0) || state.trainMs >= nextTimedEval) {
+      const timed = state.trainMs >= nextTimedEval;
+      if ((o.evalEvery > 0 && step % o.evalEvery === 0) || timed) {
         while (nextTimedEval <= state.trainMs) nextTimedEval += period;
         await runEval();
       }
-      if (step % o.checkpointEvery === 0) await checkpoint();
+      if (timed || step % o.checkpointEvery === 0) await checkpoint();
       // A turn of the event loop between steps: timers, I/O and signals run.
       await new Promise((r) => setImmediate(r));
     }

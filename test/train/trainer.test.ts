@@ -110,11 +110,15 @@ describe('Trainer', () => {
     expect(steps.slice(0, perEpoch).reduce((n, e) => n + e.targetTokens, 0)).toBe(pairs.reduce((n, [, t]) => n + t.length - 1, 0));
   });
 
-  it('evaluates after every evalEveryMinutes of training time', async () => {
+  it('evaluates and checkpoints after every evalEveryMinutes of training time, best or not', async () => {
     const model = new Transformer({ ...TINY, seed: 8 });
     const evals: number[] = [];
-    await new Trainer(model, { batchTokens: 64, evalEveryMinutes: 1e-9, bleuSamples: 0 }).fit(copyPairs(100, 8), { maxSteps: 4, valid: copyPairs(8, 9), onEval: (e) => evals.push(e.step) });
+    const dir = join(work, 'timed');
+    // lr 0: the validation loss never improves, so only step 1 is ever the best.
+    await new Trainer(model, { batchTokens: 64, evalEveryMinutes: 1e-9, bleuSamples: 0, schedule: 'constant', lr: 0, checkpointDir: dir, keepCheckpoints: 10 })
+      .fit(copyPairs(100, 8), { maxSteps: 4, valid: copyPairs(8, 9), onEval: (e) => evals.push(e.step) });
     expect(evals).toEqual([1, 2, 3, 4]);
+    expect(readdirSync(dir).filter((f) => f.startsWith('step-')).sort()).toEqual(['step-00000001', 'step-00000002', 'step-00000003', 'step-00000004']);
   });
 
   it('rejects bad options and pairs with typed errors before any work', async () => {
