@@ -1,7 +1,14 @@
 // Shared test vocabulary: seeded data, the float64 oracle, and error reports that name the worst element.
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
 import { native } from '../lib/native/binding.js';
 import { backend, type Simd } from '../lib/backend.js';
 import { Rng } from '../lib/tensor/random.js';
+
+/** The repository root, and the node flags that let a child process run its TypeScript sources (tsx's loader, resolved here). */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const TSX_IMPORT = ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href];
 
 export const f32 = (n: number, seed: number, scale = 1): Float32Array => {
   const rng = new Rng(seed);

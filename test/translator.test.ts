@@ -3,14 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { FormatError, InvalidArgumentError, Translator, Transformer, WordTokenizer } from '../lib/index.js';
 import { randomModel } from './decode/helpers.js';
+import { ROOT, TSX_IMPORT } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'nodeformer-translator-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -64,7 +64,7 @@ describe('Translator', () => {
     expect(es).toMatch(/tierra/);
     const script = `import { Translator } from ${JSON.stringify(pathToFileURL(join(ROOT, 'lib', 'index.ts')).href)};
       const t = await Translator.default(); console.log((await t.translate(['Jesus wept.']))[0]);`;
-    const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [...TSX_IMPORT, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(0); // a worker or timer left behind would keep it running until the timeout
     expect(r.stdout.trim().length).toBeGreaterThan(0);
   }, 90_000);

@@ -5,18 +5,18 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { ROOT, TSX_IMPORT } from '../helpers.js';
+
 const BIN = join(ROOT, 'lib', 'cli', 'bin.ts');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'cli');
 const work = mkdtempSync(join(tmpdir(), 'nodeformer-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-// The CLI from its TypeScript sources, through tsx's loader (resolved here: the child runs in a temp folder).
-const NODE_ARGS = ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, BIN];
+// The CLI from its TypeScript sources, through tsx's loader (resolved in helpers: the child runs in a temp folder).
+const NODE_ARGS = [...TSX_IMPORT, BIN];
 const run = (args: string[], input?: string) => {
   const r = spawnSync(process.execPath, [...NODE_ARGS, ...args], { cwd: work, input, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
