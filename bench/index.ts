@@ -1,5 +1,5 @@
-// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer|decode|tokenizer|cuda|bible]: every bench table but bible
-// (45 minutes of training), or the named ones. Figures move
+// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer|decode|tokenizer|cuda|bible|serve]: every bench table but
+// bible (45 minutes of training) and serve (minutes of HTTP load), or the named ones. Figures move
 // ±30% between runs on a shared machine: read the ratios within one run.
 import { backend } from '../lib/index.js';
 import { benchBible } from './bible/bible.js';
@@ -10,6 +10,7 @@ import { benchElementwise } from './ops/elementwise.js';
 import { benchMatmul } from './ops/matmul.js';
 import { benchTransformer } from './nn/transformer.js';
 import { benchRows } from './ops/rows.js';
+import { benchServe } from './serve/serve.js';
 import { benchTokenizer } from './tokenizer/tokenizer.js';
 import { measurePeaks, printPeaks } from './peak.js';
 
@@ -28,3 +29,4 @@ if (want('decode')) await benchDecode();
 if (want('tokenizer')) await benchTokenizer();
 if (want('cuda')) await benchCuda();
 if (only.includes('bible')) await benchBible();
+if (only.includes('serve')) await benchServe();

@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'ERR_NATIVE_LOAD'
   | 'ERR_FORMAT'
   | 'ERR_ABORTED'
-  | 'ERR_NON_FINITE';
+  | 'ERR_NON_FINITE'
+  | 'ERR_QUEUE_FULL'
+  | 'ERR_CLOSED';
 
 export class NodeformerError extends Error {
   readonly code: ErrorCode;
@@ -112,6 +114,23 @@ export class AbortError extends NodeformerError {
 export class NonFiniteError extends NodeformerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_NON_FINITE', message, options);
+  }
+}
+
+/**
+ * A request refused because the queue in front of a model is full (backpressure: retry later, or shed
+ * load). Only TypeScript raises it.
+ */
+export class QueueFullError extends NodeformerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_QUEUE_FULL', message, options);
+  }
+}
+
+/** A request sent to something that was closed (a BatchedTranslator shutting down). Only TypeScript raises it. */
+export class ClosedError extends NodeformerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CLOSED', message, options);
   }
 }
 

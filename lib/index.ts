@@ -2,6 +2,7 @@ export { isGradEnabled, noGrad } from './autograd/tape.js';
 export { backend, type BackendInfo, type Device, type Simd } from './backend.js';
 export {
   AbortError,
+  ClosedError,
   DeviceError,
   DisposedError,
   DTypeError,
@@ -13,6 +14,7 @@ export {
   NodeformerError,
   NonFiniteError,
   OutOfRangeError,
+  QueueFullError,
   ShapeError,
 } from './errors.js';
 export {
@@ -35,6 +37,7 @@ export {
 export type { ReduceOptions } from './ops/arith.js';
 export type { BeamStop, GenerateOptions, Strategy } from './decode/options.js';
 export type { Hypothesis } from './decode/search.js';
+export type { AttentionMap } from './decode/attention.js';
 export {
   type BPETrainOptions, BPETokenizer, CharTokenizer, type CharTrainOptions, type DecodeOptions, type EncodeOptions, type Encoding,
   SPECIAL_TOKENS, Tokenizer, type TrainOptions, type TrainProgress, type UnicodeForm, WordPieceTokenizer, type WordPieceTrainOptions,
@@ -43,4 +46,8 @@ export {
 export {
   type EvalEntry, type Evaluation, type FitOptions, type HistoryEntry, type Pair, type Schedule, type StepEntry, Trainer, type TrainerOptions,
 } from './train/index.js';
-export { Translator } from './translator.js';
+export { type Alignment, Translator } from './translator.js';
+export {
+  type BatchOptions, BatchedTranslator, type BatchStats, type RequestOptions, type StreamPiece, type Translation,
+} from './serve/batched.js';
+export { createTranslationServer, type ServerOptions, type TranslationServer } from './serve/server.js';

@@ -19,14 +19,29 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { describe, fail } from './check.js';
+import type { AttentionMap } from './decode/attention.js';
 import type { GenerateOptions } from './decode/options.js';
 import { FormatError, InvalidArgumentError } from './errors.js';
+import type { Hypothesis } from './decode/search.js';
 import { type SaveOptions, Transformer } from './nn/transformer.js';
 import { Tokenizer } from './tokenizer/tokenizer.js';
 
 const SHARED = 'tokenizer.json', SOURCE = 'source.tokenizer.json', TARGET = 'target.tokenizer.json';
 /** Rows of one generate call: enough for the GEMMs to be efficient, few enough that a long row does not hold many. */
 const BATCH_ROWS = 32;
+
+/** A translation with the cross-attention behind it ({@link Translator.attend}). */
+export interface Alignment {
+  text: string;
+  /** The source's tokens as the model saw them, `<bos>` and `<eos>` included: the map's source axis. */
+  sourceTokens: string[];
+  /** The emitted target tokens (no BOS, no EOS): the map's target axis. */
+  targetTokens: string[];
+  /** Weights [layers, heads, target, source], per layer and head (average them for one picture). */
+  attention: AttentionMap;
+}
+
+export type { AttentionMap };
 
 /** The folder of the model that ships in the package. */
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/en-es', import.meta.url));
@@ -125,9 +140,26 @@ export class Translator {
     const order = encoded.flatMap((ids, i) => (ids === null ? [] : [i])).sort((a, b) => encoded[a]!.length - encoded[b]!.length);
     for (let c = 0; c < order.length; c += BATCH_ROWS) {
       const chunk = order.slice(c, c + BATCH_ROWS);
-      const ids = await this.model.generate(chunk.map((i) => Int32Array.from(encoded[i]!)), { ...options, returnScores: false });
+      const ids = await this.model.generate(chunk.map((i) => Int32Array.from(encoded[i]!)), { ...options, returnScores: false, returnAttention: false });
       chunk.forEach((i, j) => (out[i] = this.target.decode(ids[j]!)));
     }
     return out;
+  }
+
+  /**
+   * Translates one text and returns where each output token looked: the cross-attention weights of every
+   * layer and head over the source tokens (the alignment of the paper's §3.2.3), with the tokens of both
+   * axes. `nodeformer attend` draws it.
+   */
+  async attend(text: string, options?: GenerateOptions): Promise<Alignment> {
+    if (typeof text !== 'string') fail('a string', 'text', text);
+    if (options !== undefined && (options === null || typeof options !== 'object')) fail('an options object', 'options', options);
+    if (options?.prefix !== undefined) throw new InvalidArgumentError('options.prefix takes token ids; attend takes a text, so it is not supported here');
+    const src = this.source.encode(text, { addSpecial: true }) as number[];
+    const { maxLength } = this.model.config;
+    if (src.length > maxLength) throw new InvalidArgumentError(`Expected a text of at most ${maxLength} tokens (the model's maxLength) but it has ${src.length}`);
+    const [[best]] = await this.model.generate([Int32Array.from(src)], { ...options, returnAttention: true, nBest: 1 }) as [[Hypothesis]];
+    const token = (t: Tokenizer) => (id: number) => t.idToToken(id) ?? `<${id}>`;
+    return { text: this.target.decode(best.ids), sourceTokens: src.map(token(this.source)), targetTokens: best.ids.map(token(this.target)), attention: best.attention! };
   }
 }

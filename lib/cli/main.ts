@@ -1,5 +1,5 @@
 /**
- * `npx nodeformer <command>`: translate, train, eval, average, bench, info. Arguments are parsed by
+ * `npx nodeformer <command>`: translate, serve, train, eval, average, bench, info. Arguments are parsed by
  * commander; each command lives in its own file. Every failure a user can cause (a bad flag, a missing
  * file, a malformed TSV row) ends with exactly one line on stderr naming it and exit code 1, never a
  * stack trace.
@@ -7,6 +7,7 @@
 import { Command, CommanderError, Option } from 'commander';
 
 import { NodeformerError } from '../errors.js';
+import { attendCommand } from './attend.js';
 import { averageCommand } from './average.js';
 import { benchCommand } from './bench.js';
 import { UsageError } from './errors.js';
@@ -14,6 +15,7 @@ import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
 import { integer, number } from './parse.js';
 import { addGenerateOptions } from './generate_options.js';
+import { serveCommand } from './serve.js';
 import { translateCommand } from './translate.js';
 import { trainCommand } from './train.js';
 import { version } from './version.js';
@@ -32,6 +34,28 @@ function program(): Command {
       .argument('[text...]', 'texts to translate; none: read stdin, one text per line')
       .option('-m, --model <dir>', 'a translator folder (default: the model that ships in the package)'),
   ).action(translateCommand);
+
+  p.command('serve')
+    .description('serve a model over HTTP: POST /translate (JSON or Server-Sent Events), GET /health, GET /metrics (Prometheus); SIGTERM drains')
+    .option('-m, --model <dir>', 'a translator folder (default: the shipped model)')
+    .option('--port <n>', 'TCP port (0: any free port, printed when listening)', integer('--port', 0, 65535), 8080)
+    .option('--host <h>', 'address to listen on', '127.0.0.1')
+    .option('--max-batch-tokens <n>', 'tokens (rows × (source + max length)) decoding at once', integer('--max-batch-tokens', 1))
+    .option('--max-batch-requests <n>', 'requests decoding at once', integer('--max-batch-requests', 1))
+    .option('--max-wait-ms <ms>', 'how long a first request waits for others to batch with', number('--max-wait-ms', 0, 60_000))
+    .option('--max-queue <n>', 'requests waiting for a decode slot; more are answered 429', integer('--max-queue', 0))
+    .option('--no-batching', 'decode one request at a time')
+    .action(serveCommand);
+
+  addGenerateOptions(
+    p.command('attend')
+      .description('translate one text and draw its cross-attention as <prefix>.svg and <prefix>.png (stdout: the translation; stderr: the two paths)')
+      .argument('<text>', 'the text to translate')
+      .option('-m, --model <dir>', 'a translator folder (default: the shipped model)')
+      .option('--out <prefix>', 'where the pictures go: <prefix>.svg and <prefix>.png', 'attention')
+      .option('--layer <n>', 'draw this decoder layer (0-based; default: the mean over every layer)', integer('--layer', 0))
+      .option('--head <n>', 'draw this head of --layer (0-based; default: the mean over its heads)', integer('--head', 0)),
+  ).action(attendCommand);
 
   p.command('train')
     .description('train a translator on a TSV (header row) or JSONL file; resumes when --out holds a run')

@@ -8,7 +8,7 @@ import { Resvg } from '@resvg/resvg-js';
 
 import type { HistoryEntry } from '../train/trainer.js';
 
-interface Series {
+export interface Series {
   name: string;
   color: string;
   points: Array<[number, number]>;
@@ -16,10 +16,12 @@ interface Series {
   dots?: boolean;
 }
 
-interface Panel {
+export interface Panel {
   title: string;
   xLabel: string;
   series: Series[];
+  /** A logarithmic x axis with ticks at these values (default: linear, round ticks). */
+  logXTicks?: number[];
 }
 
 const WIDTH = 1200, HEIGHT = 800, MARGIN = { left: 70, right: 20, top: 40, bottom: 50 };
@@ -40,22 +42,27 @@ export function curvesSvg(history: readonly HistoryEntry[], title: string): stri
     { title: 'Validation BLEU against training time', xLabel: 'minutes', series: [{ name: 'BLEU', color: BLEU, dots: true, points: evals.flatMap((e) => (e.bleu === null ? [] : [[minutes(e.trainSeconds), e.bleu]])) }] },
   ];
   const w = WIDTH / 2, h = (HEIGHT - 30) / 2;
-  const body = panels.map((p, i) => panel(p, (i % 2) * w, 30 + Math.floor(i / 2) * h, w, h)).join('\n');
+  return svgDocument(title, panels.map((p, i) => panel(p, (i % 2) * w, 30 + Math.floor(i / 2) * h, w, h)).join('\n'));
+}
+
+/** A white `width`×`height` SVG document: the title on top, then `body` (panels drawn below y = 30). */
+export function svgDocument(title: string, body: string, width = WIDTH, height = HEIGHT): string {
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif">`,
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
-    `<text x="${WIDTH / 2}" y="22" font-size="18" text-anchor="middle">${escape(title)}</text>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${width / 2}" y="22" font-size="18" text-anchor="middle">${escape(title)}</text>`,
     body,
     '</svg>',
   ].join('\n');
 }
 
 /** The SVG rendered to PNG bytes. */
-export function renderPng(svg: string): Uint8Array {
+export function renderPng(svg: string): Buffer {
   return new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
 }
 
-function panel(p: Panel, x0: number, y0: number, w: number, h: number): string {
+/** One panel of plots in the w×h box at (x0, y0): axes, ticks, the series' lines and a legend. */
+export function panel(p: Panel, x0: number, y0: number, w: number, h: number): string {
   const left = x0 + MARGIN.left, right = x0 + w - MARGIN.right, top = y0 + MARGIN.top, bottom = y0 + h - MARGIN.bottom;
   const all = p.series.flatMap((s) => s.points);
   const out = [`<text x="${(left + right) / 2}" y="${y0 + 24}" font-size="15" text-anchor="middle">${escape(p.title)}</text>`];
@@ -64,9 +71,10 @@ function panel(p: Panel, x0: number, y0: number, w: number, h: number): string {
     out.push(`<text x="${(left + right) / 2}" y="${(top + bottom) / 2}" font-size="13" text-anchor="middle" fill="#777">no data yet</text>`);
     return out.join('\n');
   }
-  const xs = ticks(Math.min(...all.map((q) => q[0])), Math.max(...all.map((q) => q[0])));
+  const xs = p.logXTicks ?? ticks(Math.min(...all.map((q) => q[0])), Math.max(...all.map((q) => q[0])));
   const ys = ticks(Math.min(...all.map((q) => q[1])), Math.max(...all.map((q) => q[1])));
-  const sx = (x: number) => left + ((x - xs[0]!) / (xs[xs.length - 1]! - xs[0]!)) * (right - left);
+  const fx = p.logXTicks === undefined ? (x: number) => x : Math.log;
+  const sx = (x: number) => left + ((fx(x) - fx(xs[0]!)) / (fx(xs[xs.length - 1]!) - fx(xs[0]!))) * (right - left);
   const sy = (y: number) => bottom - ((y - ys[0]!) / (ys[ys.length - 1]! - ys[0]!)) * (bottom - top);
   for (const t of xs) {
     out.push(`<line x1="${sx(t)}" y1="${top}" x2="${sx(t)}" y2="${bottom}" stroke="#eee"/>`);
@@ -110,4 +118,5 @@ function movingAverage(values: readonly number[], window: number): number[] {
   });
 }
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Text as SVG character data (not for attribute values: quotes are left as they are). */
+export const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

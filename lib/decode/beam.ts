@@ -19,6 +19,8 @@ export interface Beam {
   logProb: number;
   /** The search's (penalised) log-probability of them; −∞ marks an empty row. */
   sum: number;
+  /** With returnAttention: each id's cross-attention block. */
+  attention?: Float32Array[];
 }
 
 /** A finished hypothesis. */
@@ -29,6 +31,7 @@ export interface Finished {
   length: number;
   /** sum / length^α: what the search ranks by. */
   rank: number;
+  attention?: Float32Array[];
 }
 
 export interface BeamOptions {
@@ -61,17 +64,23 @@ export function beamStep(
     const b = cand.beam[i]!, v = cand.token[i]!;
     const parent = beams[b]!;
     const logProb = parent.logProb + rows[b]!.logProb(v);
+    const attention = parent.attention && [...parent.attention, rows[b]!.attention!];
     if (v === eos || n === maxLength) {
       // Ends here; extensions past the first K that end are dropped, as in fairseq and Hugging Face.
-      if (i < k) insertFinished(finished, { ids: v === eos ? parent.ids : [...parent.ids, v], logProb, length: n, rank: lengthScore(cand.value[i]!, n, o.lengthPenalty) });
+      if (i < k) {
+        insertFinished(finished, {
+          ids: v === eos ? parent.ids : [...parent.ids, v], logProb, length: n, rank: lengthScore(cand.value[i]!, n, o.lengthPenalty),
+          ...(attention && { attention: v === eos ? parent.attention! : attention }),
+        });
+      }
     } else {
-      next.push({ ids: [...parent.ids, v], logProb, sum: cand.value[i]! });
+      next.push({ ids: [...parent.ids, v], logProb, sum: cand.value[i]!, ...(attention && { attention }) });
       parents.push(b);
     }
   }
   const live = next.length;
   while (next.length < k) {
-    next.push({ ids: [], logProb: 0, sum: -Infinity });
+    next.push({ ids: [], logProb: 0, sum: -Infinity, ...(beams[0]!.attention && { attention: [] }) });
     parents.push(0);
   }
   return { beams: next, parents, done: live === 0 || stops(next, finished, n, maxLength, o) };

@@ -13,18 +13,19 @@ import { type GenerateOptions, resolveOptions } from './options.js';
 import { runSearch } from './runner.js';
 import type { Hypothesis } from './search.js';
 
-function prepare(model: Transformer, src: TokenBatch, opts: GenerateOptions | undefined) {
+/** @internal The padded sources and the resolved options of a call, checked before any work. */
+export function prepareDecode(model: Transformer, src: TokenBatch, opts: GenerateOptions | undefined) {
   const { ids, lengths } = model.srcBatch(src);
   const { maxLength, tgtVocabSize } = model.config;
   const o = resolveOptions(opts, { maxPositions: maxLength, tgtVocabSize }, lengths);
   return { ids, lengths, o, signal: opts?.signal };
 }
 
-/** Token ids per source (or, with returnScores, the nBest hypotheses per source). */
+/** Token ids per source (or, with returnScores or returnAttention, the nBest hypotheses per source). */
 export async function generate(model: Transformer, src: TokenBatch, opts?: GenerateOptions): Promise<number[][] | Hypothesis[][]> {
-  const { ids, lengths, o, signal } = prepare(model, src, opts);
+  const { ids, lengths, o, signal } = prepareDecode(model, src, opts);
   const hyps = await runSearch(model, ids, lengths, o, signal ? { signal } : {});
-  return o.returnScores ? hyps : hyps.map((h) => h[0]!.ids);
+  return o.returnScores || o.returnAttention ? hyps : hyps.map((h) => h[0]!.ids);
 }
 
 /**
@@ -32,10 +33,10 @@ export async function generate(model: Transformer, src: TokenBatch, opts?: Gener
  * work; an abort makes the next iteration throw an AbortError.
  */
 export async function* stream(model: Transformer, src: TokenBatch, opts?: GenerateOptions): AsyncGenerator<number, void, undefined> {
-  const { ids, lengths, o, signal } = prepare(model, src, opts);
+  const { ids, lengths, o, signal } = prepareDecode(model, src, opts);
   if (lengths.length !== 1) throw new InvalidArgumentError(`Expected one source sequence for stream() but received ${lengths.length}; use generate() for a batch`);
   if (o.strategy === 'beam') throw new InvalidArgumentError("stream() decides tokens one by one: use strategy 'greedy' or 'sample' (beam search settles its ids only at the end)");
-  if (o.returnScores) throw new InvalidArgumentError('stream() yields ids: use generate() for returnScores');
+  if (o.returnScores || o.returnAttention) throw new InvalidArgumentError('stream() yields ids: use generate() for returnScores and returnAttention');
   // Our own controller: aborted by the caller's signal, or by leaving the loop.
   const stop = new AbortController();
   const forward = () => stop.abort(signal!.reason);

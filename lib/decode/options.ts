@@ -47,6 +47,11 @@ export interface GenerateOptions {
    * (its log-probability can only fall, so its best is bounded): slower, but what an exhaustive search finds.
    */
   beamStop?: BeamStop;
+  /**
+   * Also return each hypothesis's cross-attention weights (per layer and head, over the source tokens,
+   * for every emitted token): generate then resolves with hypotheses, as with returnScores.
+   */
+  returnAttention?: boolean;
 }
 
 /** What the search loop needs: every option resolved and checked against the batch. */
@@ -69,11 +74,12 @@ export interface ResolvedOptions {
   returnScores: boolean;
   nBest: number;
   beamStop: BeamStop;
+  returnAttention: boolean;
 }
 
 const KNOWN = [
   'strategy', 'beamSize', 'lengthPenalty', 'maxLength', 'minLength', 'temperature', 'topK', 'topP', 'seed',
-  'noRepeatNgram', 'repetitionPenalty', 'prefix', 'signal', 'returnScores', 'nBest', 'beamStop',
+  'noRepeatNgram', 'repetitionPenalty', 'prefix', 'signal', 'returnScores', 'nBest', 'beamStop', 'returnAttention',
 ] as const;
 
 /** What resolution needs to know of the model. */
@@ -116,6 +122,7 @@ export function resolveOptions(opts: unknown, limits: DecodeLimits, srcLengths: 
   if (nBest > beamSize) throw new InvalidArgumentError(`Expected options.nBest ≤ options.beamSize (${beamSize}) but received ${nBest}`);
   if (nBest > 1 && !returnScores) throw new InvalidArgumentError('options.nBest > 1 needs returnScores: true (the plain result holds one hypothesis per source)');
   const beamStop = o.beamStop === undefined ? 'heuristic' : checkOneOf(o.beamStop, 'options.beamStop', ['heuristic', 'exact'] as const);
+  const returnAttention = o.returnAttention === undefined ? false : checkBoolean(o.returnAttention, 'options.returnAttention');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) fail('an AbortSignal', 'options.signal', o.signal);
 
   const prefix = resolvePrefix(o.prefix, srcLengths.length, limits.tgtVocabSize);
@@ -131,7 +138,7 @@ export function resolveOptions(opts: unknown, limits: DecodeLimits, srcLengths: 
   }
   return {
     strategy, beamSize: beam ? beamSize : 1, lengthPenalty, maxLength, minLength, temperature, topK, topP, seed,
-    noRepeatNgram, repetitionPenalty, prefix, returnScores, nBest, beamStop,
+    noRepeatNgram, repetitionPenalty, prefix, returnScores, nBest, beamStop, returnAttention,
   };
 }
 

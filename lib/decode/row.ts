@@ -15,6 +15,8 @@ export class Row {
   readonly logits: Float32Array;
   /** The forced token (prefix), or -1. */
   readonly forced: number;
+  /** With returnAttention: this row's cross-attention block at this step. */
+  readonly attention: Float32Array | undefined;
   readonly #rawLse: number;
   readonly #lse: number;
   readonly #eos: number;
@@ -23,8 +25,11 @@ export class Row {
   readonly #raw: Map<number, number> | null;
 
   /** `ids`: the hypothesis's emitted ids so far (t = ids.length of them); `prefix`: its source's. */
-  constructor(logits: Float32Array, rawLse: number, ids: readonly number[], prefix: readonly number[], o: ResolvedOptions, eos: number) {
+  constructor(
+    logits: Float32Array, rawLse: number, ids: readonly number[], prefix: readonly number[], o: ResolvedOptions, eos: number, attention?: Float32Array,
+  ) {
     this.logits = logits;
+    this.attention = attention;
     this.#rawLse = rawLse;
     this.#eos = eos;
     const t = ids.length;

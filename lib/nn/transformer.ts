@@ -143,7 +143,8 @@ export class Transformer extends Module {
    * const [ids] = await model.generate([Int32Array.of(5, 7, 3)], { strategy: 'beam', beamSize: 4 });
    */
   generate(src: TokenBatch, opts: GenerateOptions & { returnScores: true }): Promise<Hypothesis[][]>;
-  generate(src: TokenBatch, opts?: GenerateOptions & { returnScores?: false }): Promise<number[][]>;
+  generate(src: TokenBatch, opts: GenerateOptions & { returnAttention: true }): Promise<Hypothesis[][]>;
+  generate(src: TokenBatch, opts?: GenerateOptions & { returnScores?: false; returnAttention?: false }): Promise<number[][]>;
   generate(src: TokenBatch, opts?: GenerateOptions): Promise<number[][] | Hypothesis[][]>;
   generate(src: TokenBatch, opts?: GenerateOptions): Promise<number[][] | Hypothesis[][]> {
     return generate(this, src, opts);
