@@ -25,15 +25,13 @@
  * others in the batch. The tests hold it to the model's full forward.
  */
 import type { Device } from '../backend.js';
-import { linear } from '../ops/linear.js';
-import { sliceRows } from '../ops/shape.js';
 import { native } from '../native/binding.js';
-import { weightPacker } from './packed.js';
 import type { DecoderLayer } from '../nn/decoder.js';
-import type { LayerNorm } from '../nn/layer_norm.js';
 import type { Transformer } from '../nn/transformer.js';
 import { DeviceArray, download } from '../tensor/device_array.js';
 import { allocate, data, type F32, type I32, onDevice, Tensor } from '../tensor/tensor.js';
+import { SourceEncoder } from './encode.js';
+import { host, layerNorm, linear, type Norm, norm, type Projection, projections, weight } from './operands.js';
 
 /** A step's output on the host: logits [R, V], each row's log-sum-exp, and the attention rows asked for. */
 export interface StepOutput {
@@ -44,21 +42,6 @@ export interface StepOutput {
    * source's Lₛ tokens, softmax(q·Kᵀ/√dₕ) computed in float64 beside the fused kernel.
    */
   attention: Float32Array[];
-}
-
-interface Norm {
-  gamma: F32;
-  beta: F32;
-  eps: number;
-}
-
-/** y = x·Wᵀ (+ b) for W [n, k]: the weight as stored, and packed for the CPU (null on the GPU). */
-interface Projection {
-  w: F32;
-  b: F32 | null;
-  packed: Float32Array | null;
-  n: number;
-  k: number;
 }
 
 /** A layer's caches: self-attention [rows, H, capacity, dₕ], cross-attention [sources, H, Lₛ, dₕ]. */
@@ -78,8 +61,6 @@ interface Layer extends Caches {
 
 type Scratch = 'x' | 'y' | 'h' | 'sum' | 'qkv' | 'q' | 'ctx' | 'ctxHeads' | 'ffn' | 'act' | 'logits' | 'rowLse' | 'mean' | 'rstd' | 'lse' | 'pe';
 
-const norm = (n: LayerNorm): Norm => ({ gamma: data(n.weight, 'weight', 'float32'), beta: data(n.bias, 'bias', 'float32'), eps: n.eps });
-const weight = (t: Tensor) => data(t, 'weight', 'float32');
 
 /** What the buffers hold room for. */
 interface Capacity {
@@ -107,6 +88,7 @@ export class IncrementalDecoder {
   readonly #perSource: number;
   readonly #table: F32;
   readonly #maxPositions: number;
+  readonly #encoder: SourceEncoder;
   #cap: Capacity = { rows: 0, positions: 0, sources: 0, length: 0 };
   // Scratch for `cap.rows` rows, and views of its first `rows` rows (`proj`: the first R·d of `qkv`, where
   // each sublayer's output projection goes); remade when rows change.
@@ -121,6 +103,8 @@ export class IncrementalDecoder {
   readonly #owned = new Map<F32 | I32, Tensor>();
   #rows = 0;
   #srcLengths = new Int32Array(0);
+  // Positions written in the self-attention caches so far (the largest row position + 1).
+  #filled = 0;
 
   /**
    * A decoder with no sources yet, for `perSource` rows per source. `generation`: the weights' write
@@ -141,13 +125,8 @@ export class IncrementalDecoder {
     this.#perSource = perSource;
     this.#maxPositions = c.maxLength;
     this.#table = weight(model.positionalEncoding.table);
-    const pack = this.#device === 'cpu' ? weightPacker(model, generation) : null;
-    // Rows [from, from + n) of weight w [·, k] (and of its bias) as a projection.
-    // (The cross-attention K/V projection runs once per source over all its tokens: not packed.)
-    const projection = (name: string | null, w: Tensor, b: Tensor | null, k: number, from = 0, n = w.shape[0]! - from): Projection => ({
-      w: weight(w).subarray(from * k, (from + n) * k), b: b === null ? null : weight(b).subarray(from, from + n),
-      packed: pack === null || name === null ? null : pack(name, w, from, n, k), n, k,
-    });
+    const projection = projections(model, generation);
+    this.#encoder = new SourceEncoder(model, generation);
     const none = EMPTY;
     this.#layers = model.decoder.layers.items.map((layer: DecoderLayer, i) => {
       const self = layer.selfAttn, cross = layer.crossAttn, ffn = layer.ffn, at = `decoder.${i}.`;
@@ -155,7 +134,7 @@ export class IncrementalDecoder {
         self: projection(`${at}self`, self.inProjWeight, self.inProjBias, d),
         selfOut: projection(`${at}selfOut`, self.outProj.weight, self.outProj.bias, d),
         crossQ: projection(`${at}crossQ`, cross.inProjWeight, cross.inProjBias, d, 0, d),
-        crossKV: projection(null, cross.inProjWeight, cross.inProjBias, d, d, 2 * d),
+        crossKV: projection(`${at}crossKV`, cross.inProjWeight, cross.inProjBias, d, d, 2 * d),
         crossOut: projection(`${at}crossOut`, cross.outProj.weight, cross.outProj.bias, d),
         ffn1: projection(`${at}ffn1`, ffn.linear1.weight, null, d), ffn1B: weight(ffn.linear1.bias),
         ffn2: projection(`${at}ffn2`, ffn.linear2.weight, ffn.linear2.bias, c.ffnDim),
@@ -182,25 +161,26 @@ export class IncrementalDecoder {
    */
   add(srcIds: Tensor, srcLengths: Int32Array, positions: number): void {
     const d = this.#d, h = this.#heads, dh = this.#headDim, n = native();
-    const memory = this.#model.encodeIds(srcIds, srcLengths);
-    const added = srcLengths.length, length = memory.shape[1]!, first = this.sources;
+    const tokens = unpad(srcIds, srcLengths);
+    const memory = this.#encoder.encode(tokens, srcLengths);
+    const added = srcLengths.length, first = this.sources, rows = tokens.length;
     const cap = this.#cap;
     const grow = (need: number, have: number, most = Infinity) => (need <= have ? have : Math.min(most, Math.max(need, 2 * have)));
     this.#grow({
       rows: grow(this.#rows + added * this.#perSource, cap.rows),
       positions: grow(positions, cap.positions, this.#maxPositions),
       sources: grow(first + added, cap.sources),
-      length: grow(length, cap.length, this.#maxPositions),
+      length: grow(Math.max(...srcLengths), cap.length, this.#maxPositions),
     });
     const L = this.#cap.length;
-    const mem = data(memory, 'memory', 'float32');
-    const kv = this.#alloc(added * length * 2 * d);
+    const kv = this.#alloc(rows * 2 * d);
     for (const layer of this.#layers) {
-      // [S′, Lₛ, 2d] → the caches' [S, H, L, dₕ] from source `first` on (K: the first d columns, V: the next d).
-      const p = layer.crossKV;
-      native().matmulForward(kv, mem, p.w, added * length, d, 2 * d, false, true, false, 1, null, null, p.b);
-      for (const [to, column] of [[layer.crossK, 0], [layer.crossV, d]] as const) {
-        n.stridedCopy(to, kv, [added, length, h, dh], [h * L * dh, dh, L * dh, 1], [length * 2 * d, 2 * d, dh, 1], first * h * L * dh, column);
+      // [N, 2d] (K: the first d columns, V: the next d) → each source's [H, Lₛ, dₕ] block of the caches.
+      linear(kv, data(memory, 'memory', 'float32'), rows, layer.crossKV);
+      for (let i = 0, from = 0; i < added; from += srcLengths[i++]!) {
+        for (const [to, column] of [[layer.crossK, 0], [layer.crossV, d]] as const) {
+          n.stridedCopy(to, kv, [srcLengths[i]!, h, dh], [dh, L * dh, 1], [2 * d, dh, 1], (first + i) * h * L * dh, from * 2 * d + column);
+        }
       }
     }
     this.#free(kv);
@@ -223,23 +203,23 @@ export class IncrementalDecoder {
     const selfGrows = want.rows > old.rows || want.positions > old.positions;
     const crossGrows = want.sources > old.sources || want.length > old.length;
     const next = { rows: Math.max(old.rows, want.rows), positions: Math.max(old.positions, want.positions), sources: Math.max(old.sources, want.sources), length: Math.max(old.length, want.length) };
-    // [n, H, from, dₕ] → [n, H, to, dₕ] into a new buffer of `size`; the old one is freed.
-    const relayout = (buffer: F32, n: number, from: number, to: number, size: number): F32 => {
+    // [n, H, from, dₕ] → [n, H, to, dₕ] (the first `used` positions of each block) into a new buffer.
+    const relayout = (buffer: F32, n: number, from: number, to: number, used: number, size: number): F32 => {
       const grown = this.#alloc(size);
-      if (n > 0 && from > 0) native().stridedCopy(grown, buffer, [n * h, from, dh], [to * dh, dh, 1], [from * dh, dh, 1], 0, 0);
+      if (n > 0 && used > 0) native().stridedCopy(grown, buffer, [n * h, used, dh], [to * dh, dh, 1], [from * dh, dh, 1], 0, 0);
       this.#free(buffer);
       return grown;
     };
     const selfSize = next.rows * d * next.positions, crossSize = next.sources * d * next.length;
-    const sources = this.sources;
+    const sources = this.sources, longest = sources === 0 ? 0 : Math.max(...this.#srcLengths);
     this.#layers.forEach((l, i) => {
       if (selfGrows) {
-        l.selfK = relayout(l.selfK, this.#rows, old.positions, next.positions, selfSize);
-        l.selfV = relayout(l.selfV, this.#rows, old.positions, next.positions, selfSize);
+        l.selfK = relayout(l.selfK, this.#rows, old.positions, next.positions, this.#filled, selfSize);
+        l.selfV = relayout(l.selfV, this.#rows, old.positions, next.positions, this.#filled, selfSize);
       }
       if (crossGrows) {
-        l.crossK = relayout(l.crossK, sources, old.length, next.length, crossSize);
-        l.crossV = relayout(l.crossV, sources, old.length, next.length, crossSize);
+        l.crossK = relayout(l.crossK, sources, old.length, next.length, longest, crossSize);
+        l.crossV = relayout(l.crossV, sources, old.length, next.length, longest, crossSize);
       }
       const spare = this.#spare[i] ?? (this.#spare[i] = { selfK: EMPTY, selfV: EMPTY, crossK: EMPTY, crossV: EMPTY });
       if (selfGrows) {
@@ -334,7 +314,10 @@ export class IncrementalDecoder {
     let x = v.x;
     n.addForward(x, data(scaled, 'x', 'float32'), v.pe, r * d);
     for (const temporary of [idTensor, scaled, at]) temporary.dispose();
-    for (let i = 0; i < r; i++) v.seen[i] = positions[i]! + 1;
+    for (let i = 0; i < r; i++) {
+      v.seen[i] = positions[i]! + 1;
+      if (v.seen[i]! > this.#filled) this.#filled = v.seen[i]!;
+    }
     const attention = Array.from(attend, () => new Float32Array(this.#layers.length * this.#heads * this.#cap.length));
     let spare = v.y;
     this.#layers.forEach((layer, li) => {
@@ -364,42 +347,57 @@ export class IncrementalDecoder {
     if (keep.length === 0) {
       // Nothing left: the caches' contents no longer matter.
       this.#rows = 0;
+      this.#filled = 0;
       this.#srcLengths = new Int32Array(0);
       this.#resize();
       return;
     }
-    const n = native();
-    const rowWidth = this.#d * this.#cap.positions, srcWidth = this.#d * this.#cap.length;
-    const keepIds = new Tensor(onDevice(keep, this.#device), Object.freeze([keep.length]));
     const sameSources = sources.length === this.sources && sources.every((s, i) => s === i);
-    const srcIds = sameSources ? null : new Tensor(onDevice(sources, this.#device), Object.freeze([sources.length]));
-    const gather = (table: F32, ids: Tensor, rows: number, width: number, into: F32) =>
-      n.embeddingForward(into.subarray(0, ids.shape[0]! * width), table.subarray(0, rows * width), data(ids, 'ids', 'int32'), rows, width);
+    const longest = Math.max(...this.#srcLengths);
     this.#layers.forEach((layer, i) => {
       const to = this.#spare[i]!;
       for (const key of ['selfK', 'selfV'] as const) {
-        gather(layer[key], keepIds, this.#rows, rowWidth, to[key]);
+        this.#move(layer[key], to[key], keep, this.#rows, this.#cap.positions, this.#filled);
         [layer[key], to[key]] = [to[key], layer[key]];
       }
-      if (srcIds === null) return;
+      if (sameSources) return;
       for (const key of ['crossK', 'crossV'] as const) {
-        gather(layer[key], srcIds, this.sources, srcWidth, to[key]);
+        this.#move(layer[key], to[key], sources, this.sources, this.#cap.length, longest);
         [layer[key], to[key]] = [to[key], layer[key]];
       }
     });
-    keepIds.dispose();
-    srcIds?.dispose();
     this.#rows = keep.length;
     if (!sameSources) this.#srcLengths = Int32Array.from(sources, (s) => this.#srcLengths[s]!);
     this.#resize();
   }
 
-  /** y = LN(x + residual) (or LN(x)) over rows of d. */
+  /**
+   * into[j] = from[keep[j]] for blocks [H, width, dₕ] of which only the first `used` positions matter.
+   * Rows that stay in order (sources leaving, the common case) move as a few runs of consecutive blocks,
+   * each one strided copy of the used positions only; a reordering (beams) is one gather of whole blocks.
+   */
+  #move(from: F32, into: F32, keep: Int32Array, count: number, width: number, used: number): void {
+    const n = native(), h = this.#heads, dh = this.#headDim, block = h * width * dh;
+    const runs: Array<[number, number, number]> = [];
+    for (let j = 0; j < keep.length; j++) {
+      const last = runs[runs.length - 1];
+      if (last !== undefined && keep[j] === last[0] + last[2]) last[2]++;
+      else runs.push([keep[j]!, j, 1]);
+    }
+    if (runs.length <= MAX_RUNS) {
+      for (const [src, dst, length] of runs) {
+        n.stridedCopy(into, from, [length * h, used, dh], [width * dh, dh, 1], [width * dh, dh, 1], dst * block, src * block);
+      }
+      return;
+    }
+    const ids = new Tensor(onDevice(keep, this.#device), Object.freeze([keep.length]));
+    n.embeddingForward(into.subarray(0, keep.length * block), from.subarray(0, count * block), data(ids, 'ids', 'int32'), count, block);
+    ids.dispose();
+  }
+
+  /** y = LN(x + residual) (or LN(x)) over the rows of d. */
   #layerNorm(y: F32, x: F32, residual: F32 | null, nm: Norm): F32 {
-    const r = this.#rows, d = this.#d;
-    const v = this.#v;
-    native().layerNormForward(y, residual === null ? null : v.sum, v.mean, v.rstd, x, residual, nm.gamma, nm.beta, r, d, nm.eps);
-    return y;
+    return layerNorm(y, x, residual, nm, this.#rows, this.#d, this.#v);
   }
 
   // Masked self-attention of one new position per row over the cache (§3.2.3); returns the output projection.
@@ -490,20 +488,23 @@ export class IncrementalDecoder {
     return this.#linear(proj, act, l.ffn2);
   }
 
-  /** out [R, n] = x [R, k]·Wᵀ (+ b): against the packed weight on the CPU. */
   #linear(out: F32, x: F32, p: Projection): F32 {
-    const r = this.#rows;
-    if (p.packed !== null) native().matmulPackedForward(out, x, p.packed, r, p.k, p.n, 1, null, p.b);
-    else native().matmulForward(out, x, p.w, r, p.k, p.n, false, true, false, 1, null, null, p.b);
-    return out;
+    return linear(out, x, this.#rows, p);
   }
 }
 
 const NO_ROWS = new Int32Array(0);
+// More runs of consecutive rows than this and select() gathers whole blocks in one call instead.
+const MAX_RUNS = 8;
 // What a buffer is before the first source arrives (nothing is allocated for an empty decoder).
 const EMPTY = new Float32Array(0);
 
-/** The host elements of storage: itself on the CPU, a download from the GPU. */
-function host(d: F32): Float32Array {
-  return d instanceof DeviceArray ? (download(d) as Float32Array) : d;
+/** The tokens of padded sources [S, L] end to end (host ids; downloaded from the GPU). */
+function unpad(ids: Tensor, lengths: Int32Array): Int32Array {
+  const storage = data(ids, 'ids', 'int32');
+  const padded = storage instanceof DeviceArray ? (download(storage) as Int32Array) : storage;
+  const width = ids.shape[1]!;
+  const out = new Int32Array(lengths.reduce((a, b) => a + b, 0));
+  for (let i = 0, at = 0; i < lengths.length; at += lengths[i++]!) out.set(padded.subarray(i * width, i * width + lengths[i]!), at);
+  return out;
 }

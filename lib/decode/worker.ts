@@ -5,6 +5,7 @@
  * while others decode join them at the next step. The native kernels it calls share the process's one
  * thread pool.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { withoutInit } from '../nn/init.js';
@@ -14,6 +15,13 @@ import type { Reply, Request } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 
 const port = parentPort!;
+// This thread (on Linux a priority is a thread's) yields the CPU to the main thread, whose event loop must
+// answer at once even while a batch decodes on every core; alone on the machine it loses nothing.
+try {
+  setPriority(10);
+} catch {
+  // Not permitted here: the decode simply runs at the main thread's priority.
+}
 let model: Transformer | null = null;
 
 const scheduler = new Scheduler((reply: Reply) => port.postMessage(reply), (run) => setImmediate(run), (workerData as { stats: Float64Array }).stats);

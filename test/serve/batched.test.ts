@@ -26,8 +26,8 @@ const OPTIONS: RequestOptions[] = [{}, { strategy: 'sample', seed: 4, topP: 0.9 
 /** What generate gives the text alone: the request's expected translation. */
 async function alone(text: string, options: RequestOptions) {
   const src = Int32Array.from(translator.source.encode(text, { addSpecial: true }) as number[]);
-  const [[h]] = await translator.model.generate([src], { ...options, returnScores: true });
-  return { text: translator.target.decode(h!.ids), ids: h!.ids, logProb: h!.logProb, score: h!.score };
+  const h = (await translator.model.generate([src], { ...options, returnScores: true }))[0]![0]!;
+  return { text: translator.target.decode(h.ids), ids: h.ids, logProb: h.logProb, score: h.score };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
