@@ -8,13 +8,14 @@
  *   one strided copy per run of rows at the same position (rows that joined the batch at the same step),
  *   and the fused attention reads positions [0, tᵣ] through kvLengths (it skips the key blocks past
  *   them), so nothing is re-packed as the cache fills;
- * - cross-attention K and V per layer: [S, H, Lₛ, dₕ], projected from the encoder's memory once per
- *   source and shared by its K hypotheses: their K queries are one attention call's Lq.
+ * - cross-attention K and V per layer: [S, H, Lₛ, dₕ], projected from the encoder's memory (encode.ts)
+ *   once per source and shared by its K hypotheses: their K queries are one attention call's Lq.
  * Sources join at any step (`add`: continuous batching) and every row has its own position, so one
  * decoder serves requests that started at different steps. `select(rows, sources)` keeps the given rows
- * (beam reordering, finished or cancelled sources leaving the batch) with one native gather per cache
- * tensor (the embedding kernel, reading each row as one long vector), into a second set of caches that
- * then swaps with the first. Buffers grow (doubling) when rows, positions or source length outgrow them.
+ * (beam reordering, finished or cancelled sources leaving the batch) into a second set of caches that
+ * then swaps with the first: rows that stay in order move as a few strided copies of their used
+ * positions, a reordering as one native gather per cache tensor (the embedding kernel, reading each row
+ * as one long vector). Buffers grow (doubling) when rows, positions or source length outgrow them.
  *
  * A step is the decoder layer's arithmetic (lib/nn/decoder.ts, sublayer.ts, attention.ts, in eval mode)
  * written straight against the native kernels into buffers allocated once per decode: a decode step is
