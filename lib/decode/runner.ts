@@ -74,6 +74,9 @@ function abortError(signal: AbortSignal): AbortError {
   return new AbortError('The generate call was aborted', { cause: signal.reason });
 }
 
+/** A generate request but its ids, which travel as a host array to the worker and as a tensor in this thread. */
+type Generate = Omit<Extract<Request, { type: 'generate' }>, 'ids'>;
+
 interface Pending {
   resolve: (h: Hypothesis[][]) => void;
   reject: (e: Error) => void;
@@ -88,7 +91,8 @@ abstract class Channel {
   readonly counts = { completed: 0, cancelled: 0, lastCancelledSteps: -1 };
   readonly stats = new Float64Array(new SharedArrayBuffer(STATS_LENGTH * 8));
 
-  protected abstract send(model: Transformer, request: Extract<Request, { type: 'generate' }>, ids: Tensor): void;
+  /** Hands a request (its padded sources as `ids`) to the scheduler. */
+  protected abstract send(model: Transformer, request: Generate, ids: Tensor): void;
   /** The first request pending (keep the process alive, enter eval mode), and the last settled. */
   protected abstract busy(model: Transformer, busy: boolean): void;
 
@@ -112,7 +116,7 @@ abstract class Channel {
         onToken: r.onToken,
       });
       r.signal?.addEventListener('abort', onAbort, { once: true });
-      this.send(model, { type: 'generate', id, ids: new Int32Array(0), lengths, options: o, cancel, stream: r.onToken !== undefined, generation: writeGeneration() }, ids);
+      this.send(model, { type: 'generate', id, lengths, options: o, cancel, stream: r.onToken !== undefined, generation: writeGeneration() }, ids);
     });
   }
 
@@ -149,7 +153,7 @@ class WorkerChannel extends Channel {
     this.#worker.on('exit', (code) => this.fail(new NativeError(`The decoding worker exited (code ${code})`)));
   }
 
-  protected send(model: Transformer, request: Extract<Request, { type: 'generate' }>, ids: Tensor): void {
+  protected send(model: Transformer, request: Generate, ids: Tensor): void {
     this.#shareWeights(model);
     this.#worker.postMessage({ ...request, ids: cpuData(ids, 'ids', 'int32').slice() });
   }
@@ -189,7 +193,7 @@ class MainThreadChannel extends Channel {
     this.#training = model.training;
   }
 
-  protected send(model: Transformer, request: Extract<Request, { type: 'generate' }>, ids: Tensor): void {
+  protected send(model: Transformer, request: Generate, ids: Tensor): void {
     this.#scheduler.submit({ ...request, model, ids });
   }
 
