@@ -27,8 +27,8 @@ function runForward(naive: boolean, m: number, k: number, n: number, ta: boolean
   const bias = withBias ? f32(n, 4 + n, 2) : null;
   (naive ? nb.matmulForwardNaive : nb.matmulForward)(c, a, b, m, k, n, ta, tb, accumulate, 1, null, null, bias);
   const { c: want, scale } = matmulOracle(a, b, m, k, n, ta, tb);
-  if (accumulate) for (let i = 0; i < want.length; i++) (want[i] += c0[i]!), (scale[i] += Math.abs(c0[i]!));
-  if (bias) for (let i = 0; i < want.length; i++) (want[i] += bias[i % n]!), (scale[i] += Math.abs(bias[i % n]!));
+  if (accumulate) for (let i = 0; i < want.length; i++) (want[i]! += c0[i]!), (scale[i]! += Math.abs(c0[i]!));
+  if (bias) for (let i = 0; i < want.length; i++) (want[i]! += bias[i % n]!), (scale[i]! += Math.abs(bias[i % n]!));
   return { c, want, scale };
 }
 
@@ -211,7 +211,7 @@ describe.each(SIMD_LEVELS)('matmul_backward [%s]', (simd) => {
         for (let i = 0; i < batch; i++) {
           const one = new Float32Array(m * k);
           nb.matmulBackwardNaive(one, null, g.subarray(i * m * n, (i + 1) * m * n), a, b.subarray(i * k * n, (i + 1) * k * n), m, k, n, ta, tb, 1, null, null);
-          for (let j = 0; j < one.length; j++) wantDa[j] += one[j]!;
+          for (let j = 0; j < one.length; j++) wantDa[j]! += one[j]!;
         }
         expect(compare(da, wantDa, (j) => 1e-4 * (1 + Math.abs(wantDa[j]!)), `dA ta=${ta} tb=${tb}`)).toBeNull();
         expect(compare(db, naiveDb, (j) => 1e-4 * (1 + Math.abs(naiveDb[j]!)), `dB ta=${ta} tb=${tb}`)).toBeNull();
@@ -220,5 +220,104 @@ describe.each(SIMD_LEVELS)('matmul_backward [%s]', (simd) => {
         expect(bitsEqual(onlyDb, db)).toBe(true);
       }
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Uneven thread splits: every ISA at 1, 2, 3 and 4 threads, outputs prefilled so that an element no
+// thread writes fails the oracle comparison.
+//
+// The blocked path cuts C into a tm × tn grid of blocks of mstep = ⌈⌈M/tm⌉/MR⌉·MR rows (MR = 12 on avx512,
+// 6 on avx2, 8 on neon, 4 on scalar) by ⌈⌈N/tn⌉/NR⌉·NR columns, picking the grid that repacks least; with
+// M > N that splits rows (tm = threads, or 2 × 2 at 4 threads when M < 2N) as far as ⌈M/MR⌉ allows. Every
+// M from 17 to 80 is swept rather than a subset: 64 consecutive values meet every residue of M modulo tm·MR
+// (at most 4·12 = 48) for every tm ≤ 4 and MR, so every way the last row block can come out short, one row
+// long or empty (e.g. avx512, 4 threads, M = 49, N = 5: blocks of 24 rows at 0, 24, 48 and 72), every row-panel
+// tail (panel_rows), and M > 72 also crosses a second MC = 72 block of A. Subsampling would save little:
+// the float64 oracle and the inputs dominate the run time and cost the same per shape.
+// K = ⌈2¹⁷/(M·N)⌉ keeps M·N·K at kMinParallelWork = 2¹⁷ multiply-adds or just above (below it everything
+// runs on one thread, whatever the thread count). That gives K from 50 to 1543: every residue mod 4 (the
+// 4×4 transposing packer's tail) and up to four KC = 512 blocks (C read back and added to).
+// With B transposed, M ≤ 32 takes the few-row dot-product path instead (threads split N in tiles of 8 or 16
+// columns: N = 33 gives 3-5 tasks with a 1-column tail), so both paths are swept; N = 33 is also kept for
+// M ≤ 33 for that reason, while every other shape has M > N.
+const SPLIT_M = Array.from({ length: 64 }, (_, i) => 17 + i);
+const SPLIT_N = [5, 16, 33];
+const SPLIT_THREADS = [1, 2, 3, 4];
+const splitK = (m: number, n: number) => Math.ceil(2 ** 17 / (m * n));
+
+/** The oracle of one product and its bound 2·γ_inner·Σ|a||b| per element, computed once for every run. */
+function oracleBound(...args: Parameters<typeof matmulOracle>) {
+  const { c, scale } = matmulOracle(...args);
+  const g = 2 * gamma(args[3]);
+  return { want: c, bound: scale.map((s) => g * s) };
+}
+
+/** compare() with the bound precomputed, behind a tight first pass: the sweeps check ~10⁸ elements. */
+function compareTo(got: Float32Array, { want, bound }: { want: Float64Array; bound: Float64Array }, label: string) {
+  let ok = got.length === want.length;
+  for (let i = 0; ok && i < want.length; i++) ok = Math.abs(got[i]! - want[i]!) <= bound[i]!;
+  return ok ? null : compare(got, want, (i) => bound[i]!, label);
+}
+
+/** Runs `run(case)` at every thread count (outer: a resize of the pool costs ~0.3 ms) and ISA. */
+function sweepThreads<C>(cases: C[], run: (c: C, simd: string, threads: number) => void) {
+  for (const t of SPLIT_THREADS) withThreads(t, () => {
+    for (const simd of SIMD_LEVELS) withSimd(simd, () => cases.forEach((c) => run(c, simd, t)));
+  });
+}
+
+describe('matmul_forward: M = 17…80 split unevenly over 1-4 threads, C prefilled with NaN, every ISA', () => {
+  it.each(SPLIT_N)('N = %i, every transpose, both paths', (n) => {
+    for (const [ta, tb] of TRANS) {
+      const cases = SPLIT_M.map((m) => {
+        const k = splitK(m, n);
+        const a = f32(m * k, 20 + m), b = f32(k * n, 21 + n + k);
+        return { m, k, a, b, want: oracleBound(a, b, m, k, n, ta, tb), one: new Map<string, Float32Array>() };
+      });
+      sweepThreads(cases, ({ m, k, a, b, want, one }, simd, t) => {
+        const c = new Float32Array(m * n).fill(Number.NaN);
+        nb.matmulForward(c, a, b, m, k, n, ta, tb, false, 1, null, null, null);
+        const label = `${simd} ${t} threads ${m}×${k}×${n} ta=${ta} tb=${tb}`;
+        expect(compareTo(c, want, label)).toBeNull();
+        // matmul.h: each element has one summation order whatever the thread count.
+        if (t === 1) one.set(simd, c);
+        else expect(bitsEqual(c, one.get(simd)!), `${label}: bits of 1 thread`).toBe(true);
+      });
+    }
+  });
+});
+
+describe('matmul_backward: M = 17…80 split unevenly over 1-4 threads, every ISA', () => {
+  // The backward is two products (bindings/matmul.cc), each of M·N·K multiply-adds:
+  //   dA = dC·op(B)ᵀ, M×K over N (stored K×M when transA: op(B)·dCᵀ, M the columns),
+  //   dB = op(A)ᵀ·dC, K×N over M (stored N×K when transB: dCᵀ·op(A)).
+  // M is the row count of dA's product, so the forward's M > N becomes M > K here: K = 7 (one row-panel tail
+  // on every ISA, and dB's product K ≤ 16 rows takes the few-row path) or 33, and N = ⌈2¹⁷/(M·K)⌉ (50 to
+  // 1102: the inner dimension of dA crosses KC = 512) keeps both products at the threading threshold.
+  // dA and dB are accumulated into, so they start at zero (not NaN); an element left unwritten keeps its 0,
+  // far outside the tolerance of these random sums. Every element of both is checked.
+  it.each([7, 33])('K = %i, every transpose: every element of dA and dB against the float64 oracle', (k) => {
+    for (const [ta, tb] of TRANS) {
+      const cases = SPLIT_M.map((m) => {
+        const n = splitK(m, k);
+        const a = f32(m * k, 30 + m), b = f32(k * n, 31 + n + k), g = f32(m * n, 32 + m);
+        const da = ta ? oracleBound(b, g, k, n, m, tb, true) : oracleBound(g, b, m, n, k, false, !tb);
+        const db = tb ? oracleBound(g, a, n, m, k, true, ta) : oracleBound(a, g, k, m, n, !ta, false);
+        return { m, n, a, b, g, da, db, one: new Map<string, [Float32Array, Float32Array]>() };
+      });
+      sweepThreads(cases, ({ m, n, a, b, g, da: wantDa, db: wantDb, one }, simd, t) => {
+        const da = new Float32Array(m * k), db = new Float32Array(k * n);
+        nb.matmulBackward(da, db, g, a, b, m, k, n, ta, tb, 1, null, null);
+        const label = `${simd} ${t} threads ${m}×${k}×${n} ta=${ta} tb=${tb}`;
+        expect(compareTo(da, wantDa, `dA ${label}`)).toBeNull();
+        expect(compareTo(db, wantDb, `dB ${label}`)).toBeNull();
+        if (t === 1) one.set(simd, [da, db]);
+        else {
+          expect(bitsEqual(da, one.get(simd)![0]), `dA ${label}: bits of 1 thread`).toBe(true);
+          expect(bitsEqual(db, one.get(simd)![1]), `dB ${label}: bits of 1 thread`).toBe(true);
+        }
+      });
+    }
   });
 });

@@ -183,3 +183,36 @@ describe('matmul packed: lengths checked in C++', () => {
     expect(() => nb.matmulPackedSize(2 ** 31 - 1, 2 ** 31 - 1)).toThrow(OutOfRangeError);
   });
 });
+
+describe('matmul_packed_forward: M = 17…80 at 1-4 threads, C prefilled with NaN, every ISA', () => {
+  // Row tiles: with M ≥ 12 every tile is rows_for(1) rows high (12 on avx512, two panels wide; 6 on avx2
+  // and neon, 2 on scalar, one panel wide), the last one shorter: M = 17…80 meets every row tail of each
+  // several times over, for little next to the oracle. Threads split N, not M, in whole groups of 4 panels
+  // (64 columns), and only once M·N·K ≥ 2¹⁷ (kMinParallelWork): so K = ⌈2¹⁷/(M·N)⌉ (6 to 1543). Besides
+  // N = 5 and 33 (M > N: one task whatever the thread count), N = 300 splits unevenly: 19 panels, the last
+  // 12 columns wide, in 5 groups, handed out as 4 tasks of 8 panels at 2 threads (the third has 3 panels,
+  // the fourth none) and as 5 tasks of 4 at 3 and 4 threads (the last has 3).
+  it.each([5, 33, 300])('N = %i, with a bias', (n) => {
+    const cases = Array.from({ length: 64 }, (_, i) => {
+      const m = 17 + i, k = Math.ceil(2 ** 17 / (m * n));
+      const a = f32(m * k, 40 + m), w = f32(n * k, 41 + k), bias = f32(n, 42 + n, 2);
+      const { c: want, scale } = matmulOracle(a, w, m, k, n, false, true);
+      for (let j = 0; j < want.length; j++) (want[j]! += bias[j % n]!), (scale[j]! += Math.abs(bias[j % n]!));
+      const g = 2 * gamma(k + 1);
+      return { m, k, a, packed: pack(w, n, k), bias, want, bound: scale.map((s) => g * s), one: new Map<string, Float32Array>() };
+    });
+    for (const t of [1, 2, 3, 4]) withThreads(t, () => {
+      for (const simd of SIMD_LEVELS) withSimd(simd, () => {
+        for (const { m, k, a, packed, bias, want, bound, one } of cases) {
+          const c = new Float32Array(m * n).fill(Number.NaN);
+          nb.matmulPackedForward(c, a, packed, m, k, n, 1, null, bias);
+          const label = `${simd} ${t} threads ${m}×${k}×${n}`;
+          expect(compare(c, want, (j) => bound[j]!, label)).toBeNull();
+          // matmul_packed.h: neither the tiles nor the thread split change a bit.
+          if (t === 1) one.set(simd, c);
+          else expect(bitsEqual(c, one.get(simd)!), `${label}: bits of 1 thread`).toBe(true);
+        }
+      });
+    });
+  });
+});
