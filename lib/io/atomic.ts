@@ -34,6 +34,12 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+/**
+ * Whether `name` (a file name, no directory) is a temp file of {@link writeFileAtomic}: one that a killed
+ * writer left behind, for the owner of a directory to sweep.
+ */
+export const isAtomicTemp = (name: string): boolean => /^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(name);
+
 function ignoreUnsupported(err: unknown): void {
   if (!DIR_SYNC_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
 }

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 
 import { FormatError } from '../errors.js';
-import { syncDirectory, writeFileAtomic } from '../io/atomic.js';
+import { isAtomicTemp, syncDirectory, writeFileAtomic } from '../io/atomic.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import type { Transformer } from '../nn/transformer.js';
 import type { Adam, AdamStateDict } from '../optim/adam.js';
@@ -68,11 +68,19 @@ export function listCheckpoints(dir: string): number[] {
   }).sort((a, b) => a - b);
 }
 
-/** Removes the temporary directories a killed writer left (one trainer writes a checkpoint directory). */
+/**
+ * Removes the temporaries a killed writer left (one trainer writes a checkpoint directory): checkpoint
+ * directories being written or deleted, and the temp files of history.json's and best.json's atomic writes.
+ */
 export function removeTemporaries(dir: string): void {
   if (!fs.existsSync(dir)) return;
-  for (const n of fs.readdirSync(dir)) if (n.startsWith(TEMP_PREFIX)) fs.rmSync(join(dir, n), { recursive: true, force: true });
+  for (const n of fs.readdirSync(dir)) {
+    if (n.startsWith(TEMP_PREFIX) || isAtomicTemp(n)) fs.rmSync(join(dir, n), { recursive: true, force: true });
+  }
 }
+
+/** A hidden temporary name for step's checkpoint directory (removeTemporaries sweeps it). */
+const tempName = (dir: string, step: number) => join(dir, `${TEMP_PREFIX}${step}-${randomBytes(4).toString('hex')}`);
 
 /**
  * Writes the checkpoint of `state.step` (a no-op when it exists: a step's state is the same whoever writes
@@ -82,7 +90,7 @@ export async function writeCheckpoint(dir: string, model: Transformer, optimizer
   const final = join(dir, checkpointName(state.step));
   if (fs.existsSync(final)) return final;
   await fs.promises.mkdir(dir, { recursive: true });
-  const temp = join(dir, `${TEMP_PREFIX}${state.step}-${randomBytes(4).toString('hex')}`);
+  const temp = tempName(dir, state.step);
   try {
     await model.save(temp);
     const saved = optimizer.stateDict();
@@ -126,11 +134,22 @@ export async function readCheckpoint(dir: string, step: number, model: Transform
   return state;
 }
 
-/** Deletes all but the newest `keep` checkpoints and the best one. */
+/**
+ * Deletes all but the newest `keep` checkpoints and the best one. Each is first renamed to a temporary
+ * name, so that a process killed mid-deletion leaves no `step-*` directory with some of its files gone.
+ */
 export async function pruneCheckpoints(dir: string, keep: number, best: number | null): Promise<void> {
   const steps = listCheckpoints(dir);
   for (const s of steps.slice(0, Math.max(0, steps.length - keep))) {
-    if (s !== best) await fs.promises.rm(join(dir, checkpointName(s)), { recursive: true, force: true });
+    if (s === best) continue;
+    const doomed = tempName(dir, s);
+    try {
+      await fs.promises.rename(join(dir, checkpointName(s)), doomed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    await fs.promises.rm(doomed, { recursive: true, force: true });
   }
 }
 

@@ -195,11 +195,20 @@ export class Trainer {
     let nextTimedEval = period > 0 ? (Math.floor(state.trainMs / period) + 1) * period : Infinity;
     let lastCheckpoint = state.step;
 
+    // Whether best.json is behind `best`.
+    let bestChanged = false;
+    // The order survives a kill between any two writes: the history first (a resume drops its entries past
+    // the newest checkpoint; the other order would lose them), and best.json names the new best before
+    // pruning may delete the old one.
     const checkpoint = async () => {
       if (dir === null || lastCheckpoint === state.step) return;
-      await writeCheckpoint(dir, model, this.#optimizer, state);
       await writeHistory(dir, history);
+      await writeCheckpoint(dir, model, this.#optimizer, state);
       lastCheckpoint = state.step;
+      if (bestChanged && best !== null) {
+        await writeBest(dir, best);
+        bestChanged = false;
+      }
       await pruneCheckpoints(dir, o.keepCheckpoints, best?.step ?? null);
     };
     const runEval = async () => {
@@ -217,9 +226,9 @@ export class Trainer {
         (candidate.metric === 'bleu' ? candidate.value > best.value : candidate.value < best.value);
       if (better && dir !== null) {
         best = candidate;
+        bestChanged = true;
         lastCheckpoint = -1; // the best must exist on disk
         await checkpoint();
-        await writeBest(dir, best);
       }
     };
 
