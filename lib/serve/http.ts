@@ -1,6 +1,7 @@
 /**
  * The HTTP vocabulary of the server: JSON bodies in and out, and every failure as one JSON shape,
- * `{"error": {"type", "message"}}`, with the status that says whose fault it was.
+ * `{"error": message, "type": name}` (../shared's API contract: `error` is the message), with the status
+ * that says whose fault it was.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
@@ -25,7 +26,7 @@ export class HttpError extends Error {
 export interface ErrorReply {
   status: number;
   headers: OutgoingHttpHeaders;
-  body: { error: { type: string; message: string } };
+  body: { error: string; type: string };
 }
 
 /**
@@ -46,7 +47,7 @@ export function errorReply(e: unknown): ErrorReply | null {
 }
 
 function reply(status: number, type: string, message: string, headers: OutgoingHttpHeaders = {}): ErrorReply {
-  return { status, headers, body: { error: { type, message } } };
+  return { status, headers, body: { error: message, type } };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders = {}): void {

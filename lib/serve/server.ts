@@ -2,14 +2,14 @@
  * A BatchedTranslator over HTTP, on plain node:http:
  *
  * - `POST /translate` `{"text": "…", "stream"?: true, …generate options}` (null: the default) answers
- *   `{"translation", "tokens", "logProb", "score", "ms"}`, or with `"stream": true` Server-Sent Events:
- *   `event: token` `{"token", "text"}` per token, then `event: done` with the whole answer (or
- *   `event: error` `{"error"}` when decoding fails after the first token). A client that disconnects
- *   aborts its request, which frees its place in the batch.
+ *   `{"translation", "tokens", "logProb", "score", "ms"}`, or with `"stream": true` Server-Sent Events
+ *   (plain `data:` events, what EventSource's onmessage gets): `{"token": "<text it adds>", "id"}` per
+ *   token, then the whole answer, then `[DONE]` (or `{"error", "type"}` when decoding fails after the
+ *   first token). A client that disconnects aborts its request, which frees its place in the batch.
  * - `GET /health`: `{"status": "ok", "model", "queued", "running"}`; 503 `{"status": "draining"}` while shutting down.
  * - `GET /metrics`: Prometheus' text format (./server_metrics.ts).
  *
- * Every failure is `{"error": {"type", "message"}}` (./http.ts): 400 for a bad request, 413 for a body or
+ * Every failure is `{"error": message, "type"}` (./http.ts): 400 for a bad request, 413 for a body or
  * text too large, 429 + Retry-After when the queue is full, 503 while shutting down.
  *
  * @example
@@ -184,19 +184,20 @@ async function stream(res: ServerResponse, tokens: AsyncGenerator<StreamPiece, T
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
   try {
     while (next.done !== true) {
-      event(res, 'token', { token: next.value.token, text: next.value.text });
+      event(res, { token: next.value.text, id: next.value.token });
       next = await tokens.next();
     }
     metrics.generated(next.value.ids.length);
-    event(res, 'done', answer(next.value, started));
+    event(res, answer(next.value, started));
+    res.write('data: [DONE]\n\n');
   } catch (e) {
     const r = errorReply(e);
     // null: the client left, no one to tell.
-    if (r !== null) event(res, 'error', r.body);
+    if (r !== null) event(res, r.body);
   }
   res.end();
 }
 
-function event(res: ServerResponse, name: string, data: unknown): void {
-  res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+function event(res: ServerResponse, data: unknown): void {
+  res.write(`data: ${JSON.stringify(data)}\n\n`);
 }

@@ -45,18 +45,12 @@ async function serve(): Promise<Server> {
   return { child, url, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
-interface Event {
-  event: string;
-  data: unknown;
-}
-
-/** Server-Sent Events, each `event: name\ndata: json\n\n`. */
-function parseEvents(text: string): Event[] {
+/** Server-Sent Events, each `data: json\n\n` (the last `data: [DONE]`): their data, '[DONE]' as it is. */
+function parseEvents(text: string): unknown[] {
   return text.split('\n\n').filter((block) => block !== '').map((block) => {
-    const event = /^event: (.*)$/m.exec(block)?.[1];
-    const data = /^data: (.*)$/m.exec(block)?.[1];
-    if (event === undefined || data === undefined) throw new Error(`not an event: ${JSON.stringify(block)}`);
-    return { event, data: JSON.parse(data) as unknown };
+    const data = /^data: (.*)$/.exec(block)?.[1];
+    if (data === undefined) throw new Error(`not an event: ${JSON.stringify(block)}`);
+    return data === '[DONE]' ? data : JSON.parse(data) as unknown;
   });
 }
 
@@ -113,21 +107,21 @@ describe('nodeformer serve', () => {
     expect((await json({ text: TEXT, stream: null, strategy: null, topP: null })).body.translation).toBe(expected);
   });
 
-  it('"stream": true sends one token event per token, then done: the pieces add up to the translation', async () => {
+  it('"stream": true sends one event per token, then the answer and [DONE]: the pieces add up to the translation', async () => {
     const r = await post({ text: TEXT, stream: true });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const events = parseEvents(r.text);
-    const tokens = events.slice(0, -1) as Array<{ event: string; data: { token: number; text: string } }>;
-    const done = events.at(-1) as { event: string; data: Record<string, unknown> };
-    expect(tokens.every((e) => e.event === 'token' && Number.isInteger(e.data.token) && typeof e.data.text === 'string')).toBe(true);
-    expect(done.event).toBe('done');
-    expect(tokens.map((e) => e.data.text).join('')).toBe(done.data.translation);
-    expect(done.data.translation).toBe(expected);
-    expect(done.data.tokens).toBe(tokens.length);
+    const tokens = events.slice(0, -2) as Array<{ token: string; id: number }>;
+    const done = events.at(-2) as Record<string, unknown>;
+    expect(events.at(-1)).toBe('[DONE]');
+    expect(tokens.every((e) => typeof e.token === 'string' && Number.isInteger(e.id))).toBe(true);
+    expect(tokens.map((e) => e.token).join('')).toBe(done.translation);
+    expect(done.translation).toBe(expected);
+    expect(done.tokens).toBe(tokens.length);
   });
 
-  it('answers every bad request with its status and {"error": {"type", "message"}}', async () => {
+  it('answers every bad request with its status and {"error": message, "type"}', async () => {
     const cases: Array<[string, unknown, number, string, RegExp]> = [
       ['bad JSON', '{"text": "x"', 400, 'BadRequest', /not valid JSON/],
       ['not an object', '["x"]', 400, 'BadRequest', /JSON object/],
@@ -144,13 +138,13 @@ describe('nodeformer serve', () => {
       const r = await post(body);
       expect(r.status, name).toBe(status);
       expect(r.headers.get('content-type'), name).toMatch(/^application\/json/);
-      const { error } = JSON.parse(r.text) as { error: { type: string; message: string } };
-      expect(error.type, name).toBe(type);
-      expect(error.message, name).toMatch(message);
+      const answer = JSON.parse(r.text) as { error: string; type: string };
+      expect(answer.type, name).toBe(type);
+      expect(answer.error, name).toMatch(message);
     }
     const notFound = await get('/translations');
     expect(notFound.status).toBe(404);
-    expect(JSON.parse(notFound.text)).toMatchObject({ error: { type: 'NotFound' } });
+    expect(JSON.parse(notFound.text)).toMatchObject({ type: 'NotFound', error: expect.stringMatching(/No route \/translations/) });
     const wrongMethod = await get('/translate');
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');
@@ -190,7 +184,7 @@ describe('nodeformer serve', () => {
     const leave = new AbortController();
     const res = await fetch(`${server.url}/translate`, { method: 'POST', body: JSON.stringify({ text: TEXT, stream: true, ...LONG }), signal: leave.signal });
     const reader = res.body!.getReader();
-    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^event: token\n/);
+    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^data: \{"token":/);
     leave.abort();
     await reader.cancel().catch(() => undefined);
     await until(async () => (JSON.parse((await get('/health')).text) as { running: number }).running === 0);
@@ -213,7 +207,7 @@ describe('nodeformer serve', () => {
     expect(a.status).toBe(200);
     expect((a.body.translation as string).startsWith(expected)).toBe(true);
     expect(b.status).toBe(200);
-    expect(parseEvents(b.text).at(-1)!.event).toBe('done');
+    expect(parseEvents(b.text).at(-1)).toBe('[DONE]');
     expect(await server.exit).toBe(0);
     expect(server.stdout().split('\n')).toHaveLength(2);
     expect(server.stderr()).toBe('');
@@ -248,13 +242,13 @@ describe('createTranslationServer, in process', () => {
     const refused = await send({ text: TEXT });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(((await refused.json()) as { error: { type: string } }).error.type).toBe('QueueFullError');
+    expect(((await refused.json()) as { type: string }).type).toBe('QueueFullError');
 
     const drained = shutdown();
     expect(shutdown()).toBe(drained);
     const s = await streamed;
     expect(s.connection).toBe('keep-alive');
-    expect(parseEvents(s.text).at(-1)!.event).toBe('done');
+    expect(parseEvents(s.text).at(-1)).toBe('[DONE]');
     expect((await queued).status).toBe(200);
     await drained;
     expect(server.listening).toBe(false);
