@@ -65,7 +65,8 @@ let cudaStatus: CudaStatus | undefined;
 
 function cuda(): CudaStatus {
   // The first call initialises the GPU (or finds out why it cannot), once per process.
-  return (cudaStatus ??= native().cudaStatus());
+  cudaStatus ??= native().cudaStatus();
+  return cudaStatus;
 }
 
 /** @internal Throws a DeviceError saying why unless CUDA can be used. */

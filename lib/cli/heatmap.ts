@@ -6,7 +6,7 @@
 import { ShapeError } from '../errors.js';
 import type { AttentionMap } from '../translator.js';
 import { UsageError } from './errors.js';
-import { escape } from './plot.js';
+import { escapeXml } from './plot.js';
 
 /** The PNG of an attention SVG, rendered as the training curves are. */
 export { renderPng as attentionPng } from './plot.js';
@@ -76,20 +76,20 @@ export function attentionSvg(sourceTokens: readonly string[], targetTokens: read
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${width / 2}" y="22" font-size="16" text-anchor="middle">${escape(title)}</text>`,
+    `<text x="${width / 2}" y="22" font-size="16" text-anchor="middle">${escapeXml(title)}</text>`,
     `<text x="${left - 6}" y="${top - 6 - 1.4 * font}" font-size="${font}" text-anchor="end" font-style="italic" fill="#555">source →</text>`,
     `<text x="${left - 6}" y="${top - 6}" font-size="${font}" text-anchor="end" font-style="italic" fill="#555">target ↓</text>`,
   ];
   // Labels sit on the middle of their row or column: a baseline 0.35 em off centre puts the glyphs' middle there.
   src.forEach((t, j) => {
     const x = left + (j + 0.5) * cell + 0.35 * font;
-    out.push(`<text transform="translate(${x.toFixed(1)},${top - 6}) rotate(-90)" font-size="${font}">${escape(t)}</text>`);
+    out.push(`<text transform="translate(${x.toFixed(1)},${top - 6}) rotate(-90)" font-size="${font}">${escapeXml(t)}</text>`);
   });
-  tgt.forEach((t, i) => out.push(`<text x="${left - 6}" y="${(top + (i + 0.5) * cell + 0.35 * font).toFixed(1)}" font-size="${font}" text-anchor="end">${escape(t)}</text>`));
+  tgt.forEach((t, i) => out.push(`<text x="${left - 6}" y="${(top + (i + 0.5) * cell + 0.35 * font).toFixed(1)}" font-size="${font}" text-anchor="end">${escapeXml(t)}</text>`));
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       const w = weights[i * cols + j]!;
-      out.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${colour(w / scale)}"><title>${escape(`${tgt[i]} ← ${src[j]}: ${w.toFixed(3)}`)}</title></rect>`);
+      out.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${colour(w / scale)}"><title>${escapeXml(`${tgt[i]} ← ${src[j]}: ${w.toFixed(3)}`)}</title></rect>`);
     }
   }
   // Faint lines between cells, so that near-white cells still read as a grid.
@@ -103,7 +103,7 @@ export function attentionSvg(sourceTokens: readonly string[], targetTokens: read
     `<defs><linearGradient id="scale">${STOPS.map(([at, c]) => `<stop offset="${at}" stop-color="${hex(c)}"/>`).join('')}</linearGradient></defs>`,
     `<rect x="${left}" y="${legendY}" width="${LEGEND_WIDTH}" height="${LEGEND_HEIGHT}" fill="url(#scale)" stroke="#999" stroke-width="0.5"/>`,
     ...[0, 0.5, 1].map((f) => `<text x="${left + f * LEGEND_WIDTH}" y="${legendY + LEGEND_HEIGHT + 12}" font-size="10" text-anchor="middle">${(f * max).toFixed(2)}</text>`),
-    `<text x="${left + LEGEND_WIDTH + 10}" y="${legendY + LEGEND_HEIGHT - 2}" font-size="11">${escape(caption)}</text>`,
+    `<text x="${left + LEGEND_WIDTH + 10}" y="${legendY + LEGEND_HEIGHT - 2}" font-size="11">${escapeXml(caption)}</text>`,
     '</svg>',
   );
   return out.join('\n');
@@ -113,6 +113,7 @@ const inRange = (i: number, n: number) => Number.isInteger(i) && i >= 0 && i < n
 
 /** A token as shown: control characters spelled out (XML forbids most of them even escaped), long ones cut short. */
 function shown(token: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this spells out
   const chars = [...token.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)];
   return chars.length > MAX_LABEL ? `${chars.slice(0, MAX_LABEL - 1).join('')}…` : chars.join('');
 }

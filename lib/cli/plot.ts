@@ -50,7 +50,7 @@ export function svgDocument(title: string, body: string, width = WIDTH, height =
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${width / 2}" y="22" font-size="18" text-anchor="middle">${escape(title)}</text>`,
+    `<text x="${width / 2}" y="22" font-size="18" text-anchor="middle">${escapeXml(title)}</text>`,
     body,
     '</svg>',
   ].join('\n');
@@ -65,7 +65,7 @@ export function renderPng(svg: string): Buffer {
 export function panel(p: Panel, x0: number, y0: number, w: number, h: number): string {
   const left = x0 + MARGIN.left, right = x0 + w - MARGIN.right, top = y0 + MARGIN.top, bottom = y0 + h - MARGIN.bottom;
   const all = p.series.flatMap((s) => s.points);
-  const out = [`<text x="${(left + right) / 2}" y="${y0 + 24}" font-size="15" text-anchor="middle">${escape(p.title)}</text>`];
+  const out = [`<text x="${(left + right) / 2}" y="${y0 + 24}" font-size="15" text-anchor="middle">${escapeXml(p.title)}</text>`];
   out.push(`<rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}" fill="none" stroke="#444"/>`);
   if (all.length === 0) {
     out.push(`<text x="${(left + right) / 2}" y="${(top + bottom) / 2}" font-size="13" text-anchor="middle" fill="#777">no data yet</text>`);
@@ -84,7 +84,7 @@ export function panel(p: Panel, x0: number, y0: number, w: number, h: number): s
     out.push(`<line x1="${left}" y1="${sy(t)}" x2="${right}" y2="${sy(t)}" stroke="#eee"/>`);
     out.push(`<text x="${left - 6}" y="${sy(t) + 4}" font-size="11" text-anchor="end">${label(t)}</text>`);
   }
-  out.push(`<text x="${(left + right) / 2}" y="${bottom + 36}" font-size="12" text-anchor="middle">${escape(p.xLabel)}</text>`);
+  out.push(`<text x="${(left + right) / 2}" y="${bottom + 36}" font-size="12" text-anchor="middle">${escapeXml(p.xLabel)}</text>`);
   p.series.forEach((s, i) => {
     if (s.points.length > 1) {
       const d = s.points.map(([x, y], j) => `${j === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
@@ -92,7 +92,7 @@ export function panel(p: Panel, x0: number, y0: number, w: number, h: number): s
     }
     if (s.dots || s.points.length === 1) for (const [x, y] of s.points) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
     out.push(`<rect x="${right - 200}" y="${top + 8 + i * 18}" width="12" height="3" fill="${s.color}"/>`);
-    out.push(`<text x="${right - 182}" y="${top + 13 + i * 18}" font-size="11">${escape(s.name)}</text>`);
+    out.push(`<text x="${right - 182}" y="${top + 13 + i * 18}" font-size="11">${escapeXml(s.name)}</text>`);
   });
   return out.join('\n');
 }
@@ -119,4 +119,4 @@ function movingAverage(values: readonly number[], window: number): number[] {
 }
 
 /** Text as SVG character data (not for attribute values: quotes are left as they are). */
-export const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 
-import { Translator } from '../translator.js';
+import type { Translator } from '../translator.js';
 import { type GenerateFlags, generateOptions } from './generate_options.js';
 import { loadTranslator } from './load.js';
 

@@ -222,7 +222,8 @@ export class IncrementalDecoder {
         l.crossK = relayout(l.crossK, sources, old.length, next.length, longest, crossSize);
         l.crossV = relayout(l.crossV, sources, old.length, next.length, longest, crossSize);
       }
-      const spare = this.#spare[i] ?? (this.#spare[i] = { selfK: EMPTY, selfV: EMPTY, crossK: EMPTY, crossV: EMPTY });
+      this.#spare[i] ??= { selfK: EMPTY, selfV: EMPTY, crossK: EMPTY, crossV: EMPTY };
+      const spare = this.#spare[i];
       if (selfGrows) {
         for (const key of ['selfK', 'selfV'] as const) {
           this.#free(spare[key]);
@@ -450,7 +451,10 @@ export class IncrementalDecoder {
     attend.forEach((row, i) => {
       const s = Math.floor(row / this.#perSource), length = this.#srcLengths[s]!;
       let k = keys.get(s);
-      if (k === undefined) keys.set(s, (k = host(l.crossKRows.subarray(s * d * L, (s + 1) * d * L))));
+      if (k === undefined) {
+        k = host(l.crossKRows.subarray(s * d * L, (s + 1) * d * L));
+        keys.set(s, k);
+      }
       const scores = new Float64Array(length);
       for (let head = 0; head < h; head++) {
         let max = -Infinity;

@@ -25,7 +25,10 @@ const packs = new WeakMap<Transformer, { generation: number; byWeight: Map<strin
  */
 export function weightPacker(model: Transformer, generation: number): (name: string, w: Tensor, from: number, n: number, k: number) => Float32Array {
   let entry = packs.get(model);
-  if (entry === undefined || entry.generation !== generation) packs.set(model, (entry = { generation, byWeight: new Map() }));
+  if (entry === undefined || entry.generation !== generation) {
+    entry = { generation, byWeight: new Map() };
+    packs.set(model, entry);
+  }
   const { byWeight } = entry;
   return (name, w, from, n, k) => {
     const source = data(w, name, 'float32');

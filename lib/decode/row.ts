@@ -43,7 +43,7 @@ export class Row {
   /** Whether the search may pick `v` (forced tokens are always allowed). */
   allowed(v: number): boolean {
     if (this.forced >= 0) return v === this.forced;
-    return !(v === this.#eos && this.#eosBanned) && !(this.#banned !== null && this.#banned.has(v));
+    return !(v === this.#eos && this.#eosBanned) && !(this.#banned?.has(v));
   }
 
   /** The search's log-probability of `v`: penalised logit − penalised log-sum-exp. */

@@ -94,9 +94,9 @@ function step1b(w: string): string {
   else return w;
   // Tidying after -ed/-ing: restore the -e of -ate, -ble, -ize (so steps 2–4 see them), undouble a final
   // consonant other than l, s, z ('hopp' → 'hop'), or add -e to a short cvc stem ('fil' → 'file').
-  if (stem.endsWith('at') || stem.endsWith('bl') || stem.endsWith('iz')) return stem + 'e';
+  if (stem.endsWith('at') || stem.endsWith('bl') || stem.endsWith('iz')) return `${stem}e`;
   if (endsDoubleConsonant(stem)) return 'lsz'.includes(stem[stem.length - 1]!) ? stem : stem.slice(0, -1);
-  return measure(stem) === 1 && endsCvc(stem) ? stem + 'e' : stem;
+  return measure(stem) === 1 && endsCvc(stem) ? `${stem}e` : stem;
 }
 
 function step1c(w: string): string {
@@ -110,7 +110,7 @@ function step2(w: string): string {
     ['bli', 'ble', m0], ['alli', 'al', m0], ['entli', 'ent', m0], ['eli', 'e', m0], ['ousli', 'ous', m0],
     ['ization', 'ize', m0], ['ation', 'ate', m0], ['ator', 'ate', m0], ['alism', 'al', m0], ['iveness', 'ive', m0],
     ['fulness', 'ful', m0], ['ousness', 'ous', m0], ['aliti', 'al', m0], ['iviti', 'ive', m0], ['biliti', 'ble', m0],
-    ['fulli', 'ful', m0], ['logi', 'log', (stem) => m0(stem + 'l')],
+    ['fulli', 'ful', m0], ['logi', 'log', (stem) => m0(`${stem}l`)],
   ]);
 }
 

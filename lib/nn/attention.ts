@@ -80,7 +80,10 @@ function headsAttention(q: Source, k: Source, v: Source, heads: number, headDim:
     for (const [s, d] of [[q, dq], [k, dk], [v, dv]] as const) {
       if (!s.t.requiresGrad) continue;
       let gt = grads.get(s.t);
-      if (gt === undefined) grads.set(s.t, (gt = new Tensor(allocate('float32', s.t.size, s.t.shape, s.t.device), s.t.shape)));
+      if (gt === undefined) {
+        gt = new Tensor(allocate('float32', s.t.size, s.t.shape, s.t.device), s.t.shape);
+        grads.set(s.t, gt);
+      }
       mergeHeads(gt, s.column, d);
     }
     return inputs.map((t) => grads.get(t) ?? null);

@@ -1,7 +1,7 @@
 /** The layers of the Transformer, in the paper's order, and the models built from them. */
 export { MultiHeadAttention, type AttentionMasks } from './attention.js';
 export { padBatch, type PaddedBatch, type TokenBatch } from './batch.js';
-export { type ResolvedConfig, type TransformerConfig } from './config.js';
+export type { ResolvedConfig, TransformerConfig } from './config.js';
 export { Decoder, DecoderLayer } from './decoder.js';
 export { Dropout } from './dropout.js';
 export { Embedding } from './embedding.js';

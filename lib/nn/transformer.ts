@@ -66,7 +66,8 @@ export class Transformer extends Module {
     super();
     const c = resolveConfig(config);
     this.config = c;
-    const rng = (this.#rng = new Rng(c.seed));
+    const rng = new Rng(c.seed);
+    this.#rng = rng;
     const scale = Math.sqrt(c.dModel);
     this.srcEmbedding = this.registerModule('srcEmbedding', new Embedding(c.srcVocabSize, c.dModel, scale));
     this.tgtEmbedding = this.registerModule('tgtEmbedding', new Embedding(c.tgtVocabSize, c.dModel, scale));

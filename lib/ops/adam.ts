@@ -18,7 +18,7 @@
 import { checkBoolean, checkInteger, checkNumber, checkOptions, checkShapeIs, fail } from '../check.js';
 import { InvalidArgumentError } from '../errors.js';
 import { native, type NativeBinding } from '../native/binding.js';
-import { data, deviceOf, noteWrite, storageOf, Tensor } from '../tensor/tensor.js';
+import { data, deviceOf, noteWrite, storageOf, type Tensor } from '../tensor/tensor.js';
 
 export interface AdamStepOptions {
   /** Learning rate ≥ 0 (default 1e-3). */

@@ -238,8 +238,8 @@ function parsePostProcessor(v: unknown, where: string): PostProcessor {
       const parts = array(j.processors, `${where}.processors`).map((p, i) => parsePostProcessor(p, `${where}.processors[${i}]`));
       return {
         json: j,
-        before: parts.reduce<number[]>((acc, p) => [...p.before, ...acc], []),
-        after: parts.reduce<number[]>((acc, p) => [...acc, ...p.after], []),
+        before: [...parts].reverse().flatMap((p) => p.before),
+        after: parts.flatMap((p) => p.after),
       };
     }
   }

@@ -186,6 +186,7 @@ export class Tokenizer {
    */
   static fromJSON<T extends Tokenizer>(this: { prototype: T }, json: unknown): T {
     const pipeline = parseTokenizerJson(typeof json === 'string' ? parseText(json, 'tokenizer JSON') : json);
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass the call was made on (BPETokenizer.fromJSON)
     const self = this as unknown as Kind;
     if ((self as unknown) !== Tokenizer) {
       if (!self.accepts(pipeline)) {

@@ -34,7 +34,10 @@ export async function averageCheckpoints(dirs: readonly string[]): Promise<Trans
       if (t.dtype !== 'float32') continue;
       const values = t.toFloat32Array();
       let sum = sums.get(name);
-      if (sum === undefined) sums.set(name, (sum = new Float64Array(values.length)));
+      if (sum === undefined) {
+        sum = new Float64Array(values.length);
+        sums.set(name, sum);
+      }
       if (sum.length !== values.length) throw new FormatError(`${name} has ${values.length} elements in ${dir} but ${sum.length} in ${dirs[0]}`);
       for (let i = 0; i < values.length; i++) sum[i]! += values[i]!;
     }

@@ -167,7 +167,8 @@ export class Trainer {
     const o = this.#o, model = this.model, dir = o.checkpointDir;
     const fingerprint = dataFingerprint(pairs);
     let state: TrainerState = { step: 0, epoch: 0, batch: 0, trainMs: 0, data: fingerprint, optimizer: { steps: [], hyper: { lr: 0, betas: o.betas, eps: o.eps, weightDecay: 0, decoupled: false } } };
-    let history: HistoryEntry[] = (this.#history = []);
+    let history: HistoryEntry[] = [];
+    this.#history = history;
     let best: Best | null = null;
     if (dir !== null) {
       removeTemporaries(dir);

@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 
-import { noGrad, Tensor, tensor } from '../../lib/index.js';
+import { noGrad, type Tensor, tensor } from '../../lib/index.js';
 import { centralDifference, f32 } from '../helpers.js';
 
 export interface GradcheckOptions {

@@ -33,6 +33,7 @@ describe('nodeformer CLI', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     // Piped: plain lines, no carriage returns or escape codes, each progress line with "loss <number>".
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what must not appear
     expect(r.stdout).not.toMatch(/[\r\x1b]/);
     expect(r.stdout).toMatch(/^step \d+ .*loss \d+\.\d+/m);
     expect(r.stdout).toMatch(/eval step 60: valid loss \d/);

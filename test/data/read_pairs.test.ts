@@ -86,7 +86,7 @@ describe('TSV', () => {
     // The reader takes 64 KiB at a time. Line 2 is long enough that its "\r" is the chunk's last byte and
     // its "\n" the next chunk's first; line 3 has 4-byte characters across the next boundaries.
     const header = 'en\tes\r\n';
-    const src = 'x'.repeat(65_537 - Buffer.byteLength(header) - '\tabc\r\n'.length - 2) + 'é'; // 'é' is 2 bytes
+    const src = `${'x'.repeat(65_537 - Buffer.byteLength(header) - '\tabc\r\n'.length - 2)}é`; // 'é' is 2 bytes
     const line2 = `${src}\tabc\r\n`;
     expect(Buffer.byteLength(header + line2)).toBe(65_537); // "\r" at byte 65,535, "\n" at 65,536
     const long = 'a😀'.repeat(50_000); // 250,000 bytes, spans several chunks

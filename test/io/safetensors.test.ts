@@ -19,7 +19,10 @@ const bytesOf = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byt
 const concat = (...parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 };
 const u64 = (n: bigint) => {

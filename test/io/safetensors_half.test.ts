@@ -24,8 +24,14 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/half/torch_casts.safetensors'
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-const bitsOf = (x: number) => ((f32[0] = x), u32[0]!);
-const fromBits = (b: number) => ((u32[0] = b >>> 0), f32[0]!);
+const bitsOf = (x: number) => {
+  f32[0] = x;
+  return u32[0]!;
+};
+const fromBits = (b: number) => {
+  u32[0] = b >>> 0;
+  return f32[0]!;
+};
 const hex = (n: number, digits: number) => `0x${n.toString(16).padStart(digits, '0')}`;
 
 /** A safetensors file of one tensor `x`, laid out by hand (see safetensors.test.ts for the layout). */
@@ -127,10 +133,10 @@ function midpoints(f: Format): Float32Array {
   const out: number[] = [];
   // Positive finite patterns are ordered as their values: pattern h is the h-th smallest.
   const halves = [...HALF_BY_VALUE.keys()].sort((a, b) => a - b);
-  const valueOf = (h: number) => (f === F16 ? halves[h]! : fromBits(h << 16));
+  const valueAt = (h: number) => (f === F16 ? halves[h]! : fromBits(h << 16));
   const last = f === F16 ? 0x7bff : 0x7f7f;
   for (let h = 0; h < last; h++) {
-    const lo = valueOf(h), hi = valueOf(h + 1);
+    const lo = valueAt(h), hi = valueAt(h + 1);
     const mid = (lo + hi) / 2; // exact in float32: one bit more than the format's significand
     const b = bitsOf(mid);
     for (const s of [0, 0x80000000]) out.push(fromBits(b | s), fromBits((b - 1) | s), fromBits((b + 1) | s));

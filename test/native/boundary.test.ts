@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  DeviceError, DisposedError, DTypeError, InvalidArgumentError, NodeformerError, OutOfRangeError, ops, ShapeError, tensor, zeros,
+  DeviceError, DisposedError, DTypeError, InvalidArgumentError, type NodeformerError, OutOfRangeError, ops, ShapeError, tensor, zeros,
 } from '../../lib/index.js';
 import { native } from '../../lib/native/binding.js';
 

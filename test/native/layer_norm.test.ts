@@ -106,10 +106,10 @@ function backwardOracle(f: Forward, dy: Float32Array, n: number, c: number) {
     for (let j = 0; j < c; j++) {
       const xh = (s[i * c + j]! - m) * r, g = dy[i * c + j]! * f.g[j]!;
       (gs += g), (gxs += g * xh), (gAbs += Math.abs(g)), (gxAbs += Math.abs(g * xh));
-      dgamma[j] += dy[i * c + j]! * xh;
-      dbeta[j] += dy[i * c + j]!;
-      dgAbs[j] += Math.abs(dy[i * c + j]! * xh);
-      dbAbs[j] += Math.abs(dy[i * c + j]!);
+      dgamma[j]! += dy[i * c + j]! * xh;
+      dbeta[j]! += dy[i * c + j]!;
+      dgAbs[j]! += Math.abs(dy[i * c + j]! * xh);
+      dbAbs[j]! += Math.abs(dy[i * c + j]!);
     }
     for (let j = 0; j < c; j++) {
       const xh = (s[i * c + j]! - m) * r, g = dy[i * c + j]! * f.g[j]!;

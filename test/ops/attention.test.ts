@@ -266,7 +266,10 @@ describe('attention oracle gradient', () => {
     const grads = oracle(c, x.q, x.k, x.v, g);
     for (const [name, grad] of [['q', grads.dq], ['k', grads.dk], ['v', grads.dv]] as const) {
       const keep = x[name];
-      const fd = centralDifference((at) => ((x[name] = at), loss()), keep, 1e-6);
+      const fd = centralDifference((at) => {
+        x[name] = at;
+        return loss();
+      }, keep, 1e-6);
       x[name] = keep;
       fd.forEach((want, i) => expect(Math.abs(want - grad[i]!), `d${name}[${i}]`).toBeLessThan(1e-7));
     }

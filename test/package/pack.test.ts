@@ -22,6 +22,9 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+
 import { native } from '../../lib/native/binding.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -90,7 +93,7 @@ function prebuildifyWith(bin: string[], extra: Record<string, string>) {
   return { status: r.status, stderr: r.stderr, started: existsSync(join(dir, 'prebuilds')) };
 }
 
-let packed: { consumerPkg: string } | undefined;
+let packed: { consumerPkg: string; tarball: string } | undefined;
 
 // The tarball builds its own prebuilds, whatever build/ holds: CI's second pass (the CUDA build) would only repeat it.
 describe.skipIf(native().info().cudaCompiled)('npm pack (skipped on a CUDA build: the CPU pass covers it)', () => {
@@ -150,7 +153,7 @@ describe.skipIf(native().info().cudaCompiled)('npm pack (skipped on a CUDA build
     run('npm', ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', join(work, info.filename)], consumer);
     const installed = join(consumer, 'node_modules', 'nodeformer');
     expect(existsSync(join(installed, 'build'))).toBe(false); // nothing was compiled
-    packed = { consumerPkg: installed };
+    packed = { consumerPkg: installed, tarball: join(work, info.filename) };
 
     // The x64 prebuild as the consumer received it.
     const x64 = elf(join(installed, 'prebuilds', 'linux-x64', 'nodeformer.node'));
@@ -179,6 +182,14 @@ describe.skipIf(native().info().cudaCompiled)('npm pack (skipped on a CUDA build
     expect(es).toMatch(/principio/i);
     expect(es).toMatch(/Dios/);
   }, 600_000);
+
+  it('publint finds nothing to report in the packed tarball (exports, types, files, module formats)', async () => {
+    expect(packed, 'the pack test above failed').toBeDefined();
+    const b = readFileSync(packed!.tarball);
+    const tarball = b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+    const { messages, pkg } = await publint({ pack: { tarball }, level: 'suggestion', strict: true });
+    expect(messages.map((m) => `${m.type}: ${formatMessage(m, pkg) ?? m.code}`)).toEqual([]);
+  }, 60_000);
 
   it.skipIf(!CROSS)('the arm64 prebuild is a stripped aarch64 N-API addon (skipped without aarch64-linux-gnu-g++: apt-get install g++-aarch64-linux-gnu)', () => {
     expect(packed, 'the pack test above failed').toBeDefined();

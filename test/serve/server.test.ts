@@ -232,7 +232,10 @@ describe('createTranslationServer, in process', () => {
     const streamed = new Promise<{ connection: string | undefined; text: string }>((resolve, reject) => {
       request({ port, path: '/translate', method: 'POST', agent }, (res) => {
         let text = '';
-        res.on('data', (d: Buffer) => ((text += d.toString()), firstChunk()));
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+          firstChunk();
+        });
         res.on('end', () => resolve({ connection: res.headers.connection, text }));
       }).on('error', reject).end(JSON.stringify({ text: TEXT, stream: true, ...LONG }));
     });
