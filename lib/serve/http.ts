@@ -56,9 +56,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(data);
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * The request's body parsed as JSON, whatever its Content-Type says. A body over `maxBytes` is an
- * HttpError 413 at once: the rest is drained unread (never buffered) and the connection closed after the reply.
+ * HttpError 413 at once: the rest is drained unread (never buffered) and the connection closed after the
+ * reply. A body that is not UTF-8 (a BOM is skipped) or not JSON is a 400.
  */
 export function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const tooLarge = () => new HttpError(413, 'PayloadTooLarge', `Expected a body of at most ${maxBytes} bytes`, { Connection: 'close' });
@@ -83,7 +86,14 @@ export function readJson(req: IncomingMessage, maxBytes: number): Promise<unknow
       reject(tooLarge());
     };
     const onEnd = () => {
-      const text = Buffer.concat(chunks).toString('utf8');
+      let text: string;
+      try {
+        // JSON is UTF-8 (RFC 8259): other bytes are refused, not read as U+FFFD and translated.
+        text = UTF8.decode(Buffer.concat(chunks));
+      } catch {
+        reject(new HttpError(400, 'BadRequest', 'The body is not UTF-8 text'));
+        return;
+      }
       try {
         resolve(JSON.parse(text));
       } catch (e) {

@@ -185,37 +185,9 @@ int dims_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t
   return static_cast<int>(n);
 }
 
-std::string join_dims(const int64_t* v, int n) {
-  std::string s = "[";
-  for (int k = 0; k < n; ++k) s += (k ? ", " : "") + std::to_string(v[k]);
-  return s + "]";
-}
 
-void check_reach(const int64_t* shape, int rank, const int64_t* strides, int64_t offset, size_t length,
-                 const char* name) {
-  __int128 last = offset;
-  for (int k = 0; k < rank; ++k) last += static_cast<__int128>(shape[k] - 1) * strides[k];
-  if (last >= static_cast<__int128>(length)) {
-    const std::string reach = last > kMaxSafeInteger ? "beyond 2^53" : std::to_string(static_cast<int64_t>(last));
-    throw Error(Code::OutOfRange, std::string("Expected every element reached in ") + name +
-                                      " to lie below its length " + std::to_string(length) + " but shape " +
-                                      join_dims(shape, rank) + " with " + name + "Strides " +
-                                      join_dims(strides, rank) + " from " + name + "Offset " +
-                                      std::to_string(offset) + " reaches element " + reach);
-  }
-}
 
-int64_t elements(const int64_t* dims, size_t n) {
-  __int128 p = 1;
-  for (size_t k = 0; k < n; ++k) p = p * dims[k] > INT64_MAX ? INT64_MAX : p * dims[k];
-  return static_cast<int64_t>(p);
-}
 
-void check_length(size_t length, int64_t expected, const char* name) {
-  if (static_cast<__int128>(length) != static_cast<__int128>(expected))
-    throw Error(Code::Shape, std::string("Expected ") + std::to_string(expected) + " elements in " + name +
-                                 " but received " + std::to_string(length));
-}
 
 void register_error_classes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -12,11 +12,10 @@
 
 #include "../cuda.h"
 #include "../errors.h"
+#include "dims.h"
 
 namespace nf::napi {
 
-// The largest dimension a binding accepts: products of two stay far inside int64_t.
-constexpr int64_t kMaxDim = (int64_t(1) << 31) - 1;
 
 // A block of GPU memory behind a lib/tensor/device_array.ts DeviceArray (bindings/device.cc).
 struct Block {
@@ -76,23 +75,10 @@ std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* nam
 const cuda::Api* on_gpu(std::initializer_list<const Buffer*> buffers, bool naive = false);
 
 // Dimension lists (shapes, strides: plain arrays of non-negative safe integers).
-constexpr int64_t kMaxSafeInteger = (int64_t(1) << 53) - 1;
 // Reads an array of at most cpu::kMaxCopyRank such integers at info[i] into out; returns its length.
 int dims_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t* out);
-// "[2, 3, 4]".
-std::string join_dims(const int64_t* v, int n);
-// Throws OutOfRange unless offset + Σ (shape_k − 1)·strides_k < length, i.e. every element that the
-// index space of `shape` (no 0 in it) reaches through `strides` lies inside a buffer of `length`.
-void check_reach(const int64_t* shape, int rank, const int64_t* strides, int64_t offset, size_t length,
-                 const char* name);
 
-// Elements of a [dims…] tensor of non-negative dims, saturated at INT64_MAX (a product past int64 cannot
-// match any buffer's length, so a length check against it fails instead of wrapping).
-int64_t elements(const int64_t* dims, size_t n);
-inline int64_t elements(std::initializer_list<int64_t> dims) { return elements(dims.begin(), dims.size()); }
 
-// Throws Code::Shape unless a buffer named `name` has `expected` elements.
-void check_length(size_t length, int64_t expected, const char* name);
 
 // Stores the constructors of lib/errors.ts, keyed by code name (called once from lib/native/binding.ts).
 void register_error_classes(const Napi::CallbackInfo& info);

@@ -3,7 +3,7 @@
 //   stridedCopy(dst, src, shape, dstStrides, srcStrides, dstOffset, srcOffset)
 //     for every index i of shape: dst[dstOffset + Σ i_k·dstStrides_k] = src[srcOffset + Σ i_k·srcStrides_k]
 // shape and the strides are plain arrays of one length (the rank, ≤ 6) of non-negative safe integers.
-// What protects memory is checked here: every element reached lies inside its buffer (computed in 128
+// What protects memory is checked here (with dims.h): every element reached lies inside its buffer (computed in 128
 // bits, so no sum can wrap), dst's strides write each element once (so no order of writes, thread count
 // included, can change the result), and dst does not share memory with src. An empty shape (a 0 dim)
 // reaches nothing and copies nothing. stridedCopyNaive runs the reference loop.
@@ -20,27 +20,6 @@ namespace {
 
 using cpu::StridedCopyArgs;
 
-// Throws InvalidArgument unless dst's strides write each element once. Sufficient test: with the dims of
-// size > 1 sorted by stride, each stride exceeds the largest offset the smaller-stride dims reach (two
-// indices that differ first, from the top, in dim k then land ≥ stride_k − that reach > 0 apart).
-void check_written_once(const StridedCopyArgs& a) {
-  int order[cpu::kMaxCopyRank], n = 0;
-  for (int k = 0; k < a.rank; ++k) {  // insertion by stride (at most 6 dims; std::sort trips -Warray-bounds)
-    if (a.shape[k] <= 1) continue;
-    int j = n++;
-    for (; j > 0 && a.dst_strides[order[j - 1]] > a.dst_strides[k]; --j) order[j] = order[j - 1];
-    order[j] = k;
-  }
-  __int128 reach = 0;
-  for (int j = 0; j < n; ++j) {
-    const int k = order[j];
-    if (static_cast<__int128>(a.dst_strides[k]) <= reach)
-      throw Error(Code::InvalidArgument,
-                  "Expected dstStrides that write each element of dst once but received " + join_dims(a.dst_strides, a.rank) +
-                      " for shape " + join_dims(a.shape, a.rank));
-    reach += static_cast<__int128>(a.shape[k] - 1) * a.dst_strides[k];
-  }
-}
 
 template <bool Naive>
 Napi::Value strided_copy(const Napi::CallbackInfo& info) {

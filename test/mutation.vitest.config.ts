@@ -1,0 +1,10 @@
+// The suites of the mutation run (stryker.config.json): those of the mutated modules, run in process (no
+// child processes, whose code Stryker cannot switch between mutants).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/decode/**/*.test.ts', 'test/metrics/**/*.test.ts', 'test/io/**/*.test.ts', 'test/data/**/*.test.ts'],
+    testTimeout: 30_000,
+  },
+});
