@@ -12,9 +12,11 @@ import { corpus, fuzz, mutatedBytes, TIMEOUT_MS, typedOrOk } from './fuzz.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** Every path in `v` to a value, as keys and indices. */
+/** Every path in `v` to a value, as keys and indices, down to depth 8 (a tokenizer.json is shallower; a
+ *  deeply nested value put in by an earlier edit is replaced whole, not walked). */
 function paths(v: Json, at: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
   out.push(at);
+  if (at.length === 8) return out;
   if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...at, i], out));
   else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) paths(x, [...at, k], out);
   return out;
@@ -34,13 +36,13 @@ function replaced(root: Json, path: Array<string | number>, value: Json | undefi
 
 // Deep nesting (JSON.stringify itself overflows past a few thousand levels, so 1,500 at most here).
 const deep = fc.nat(1500).map((n) => JSON.parse('['.repeat(n + 1) + ']'.repeat(n + 1)) as Json);
-const jsonMutated = (seeds: Json[]) =>
+const jsonMutated = (seeds: Json[], seedPaths = seeds.map((v) => paths(v))) =>
   fc
-    .tuple(fc.nat(seeds.length - 1), fc.array(fc.tuple(fc.nat(), fc.option(fc.oneof(fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>, deep), { freq: 4 })), { minLength: 1, maxLength: 3 }))
+    .tuple(fc.nat(seeds.length - 1), fc.array(fc.tuple(fc.nat(), fc.option(fc.oneof({ arbitrary: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>, weight: 9 }, { arbitrary: deep, weight: 1 }), { freq: 4 })), { minLength: 1, maxLength: 3 }))
     .map(([i, edits]) => {
       let v: Json = seeds[i]!;
       for (const [at, value] of edits) {
-        const all = paths(v);
+        const all = v === seeds[i] ? seedPaths[i]! : paths(v);
         v = replaced(v, all[at % all.length]!, value ?? undefined);
       }
       return new TextEncoder().encode(JSON.stringify(v));
