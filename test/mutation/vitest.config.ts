@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/decode/**/*.test.ts', 'test/metrics/**/*.test.ts', 'test/io/**/*.test.ts', 'test/data/**/*.test.ts'],
+    include: ['test/metrics/**/*.test.ts', 'test/io/**/*.test.ts'],
     testTimeout: 30_000,
   },
 });

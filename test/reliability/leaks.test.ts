@@ -1,6 +1,6 @@
 // The leak run (issue 16): in a fresh process, create/run/dispose cycles of every kernel (forward,
 // backward, Adam) and model.generate calls must leave RSS flat: under 5% growth after a warm-up of a
-// tenth of the work, measured after a full GC. CI runs 2,000 cycles and 200 generate calls; the issue's
+// quarter of the work, measured after a full GC. CI runs 2,000 cycles and 200 generate calls; the issue's
 // 10,000 and 1,000 are NODEFORMER_LEAK_CYCLES=10000 NODEFORMER_LEAK_GENERATES=1000. scripts/sanitize.sh
 // runs the same child under LeakSanitizer for native allocations too small to move RSS.
 import { spawnSync } from 'node:child_process';
