@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { InvalidArgumentError } from '../../lib/index.js';
-import { writeFileAtomic } from '../../lib/io/atomic.js';
+import { isAtomicTemp, writeFileAtomic } from '../../lib/io/atomic.js';
 
 let dir: string;
 beforeEach(() => {
@@ -87,6 +87,14 @@ describe('writeFileAtomic', () => {
     vi.restoreAllMocks();
     expect(readFileSync(target, 'utf8')).toBe('old content');
     expect(readdirSync(dir)).toEqual(['model.bin']);
+  });
+
+  it('isAtomicTemp names exactly the temp files it makes (hidden, target name, pid, 12 hex digits, .tmp)', () => {
+    expect(isAtomicTemp('.model.safetensors.4242.0123456789ab.tmp')).toBe(true);
+    for (const name of [
+      'model.safetensors.4242.0123456789ab.tmp', '.model.safetensors.x42.0123456789ab.tmp', '.model.safetensors.4242.0123456789a.tmp',
+      '.model.safetensors.4242.0123456789AB.tmp', '.model.safetensors.4242.0123456789ab.tmp.bak', '..4242.0123456789ab.tmp', '.a.4242.0123456789ag.tmp',
+    ]) expect(isAtomicTemp(name), name).toBe(false);
   });
 
   it('rejects a bad path or data with InvalidArgumentError', async () => {

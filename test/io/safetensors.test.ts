@@ -83,9 +83,19 @@ describe('encodeSafetensors', () => {
     expect(new TextDecoder().decode(zeroSize.subarray(8))).toBe('{"xyz":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}');
   });
 
+  it('writes names in sorted order, whatever order they come in', () => {
+    const bytes = encodeSafetensors({ d: tensor([4], [1]), b: tensor([2], [1]), c: tensor([3], [1]), a: tensor([1], [1]) });
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + bytes[0]!))) as Record<string, { data_offsets: number[] }>;
+    expect(Object.keys(header)).toEqual(['a', 'b', 'c', 'd']);
+    expect(Object.values(header).map((e) => e.data_offsets)).toEqual([[0, 4], [4, 8], [8, 12], [12, 16]]);
+    expect([...new Float32Array(bytes.slice(8 + bytes[0]!).buffer)]).toEqual([1, 2, 3, 4]);
+  });
+
   it('rejects what it cannot write, with typed errors', () => {
-    expect(() => encodeSafetensors([] as never)).toThrow(InvalidArgumentError);
+    expect(() => encodeSafetensors([] as never)).toThrow(/Expected a Map or a record of Tensors for tensors/);
     expect(() => encodeSafetensors(null as never)).toThrow(InvalidArgumentError);
+    expect(() => encodeSafetensors({}, null as never)).toThrow(/Expected a record of strings for metadata/);
+    expect(() => encodeSafetensors({}, ['k'] as never)).toThrow(/Expected a record of strings for metadata/);
     expect(() => encodeSafetensors({ a: new Float32Array(2) as never })).toThrow(/Expected a Tensor for tensors\["a"\]/);
     expect(() => encodeSafetensors(new Map([[1, zeros([1])]]) as never)).toThrow(/string tensor names/);
     expect(() => encodeSafetensors({ __metadata__: zeros([1]) })).toThrow(/reserved/);
