@@ -72,6 +72,14 @@ describe('bleu: published sacreBLEU numbers', () => {
     expect(Math.abs(s.score - 8.493)).toBeLessThan(1e-3);
     expect(sentenceBleu('this is a cat', ['okay thanks']).score).toBe(0);
   });
+
+  it('sentence BLEU averages only the orders a short hypothesis has (effective order); corpus BLEU does not', () => {
+    // 'the cat': 2/2 unigrams, 1/1 bigram, no 3- or 4-grams: the mean over two orders is 100.
+    expect(sentenceBleu('the cat', ['the cat']).score).toBeCloseTo(100, 10);
+    expect(bleu(['the cat'], ['the cat']).score).toBeLessThan(1e-9);
+    // 'a b c' against 'a b d': 2/3, 1/2, and the unmatched trigram smoothed to 100 / (2 · 1).
+    expect(sentenceBleu('a b c', ['a b d']).score).toBeCloseTo(Math.cbrt((200 / 3) * 50 * 50), 10);
+  });
 });
 
 describe('bleu: the fixture script\'s sacreBLEU re-statement', () => {
