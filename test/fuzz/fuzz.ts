@@ -154,15 +154,7 @@ function mutate(seed: Uint8Array, mutations: Mutation[], seeds: Uint8Array[], fo
   return b;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
 
 /** Inputs made from `seeds` by 1–6 byte-level mutations (bit flips, interesting bytes and tokens, cuts,
  *  copies, splices with another seed); `focus` biases positions to the first bytes. */
