@@ -81,6 +81,14 @@ export function compare(
   return `${label}: first bad index ${firstBad} (got ${got[firstBad]}, want ${want[firstBad]}, bound ${bound(firstBad)}); max error ${worst} at ${worstAt}`;
 }
 
+/** A Float32Array of `n` elements whose buffer has been transferred away (detached: length 0). */
+export function detached(n: number): Float32Array {
+  const buf = new ArrayBuffer(n * 4);
+  const view = new Float32Array(buf);
+  structuredClone(buf, { transfer: [buf] });
+  return view;
+}
+
 export function bitsEqual(x: Float32Array, y: Float32Array): boolean {
   return x.length === y.length && Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0;
 }

@@ -16,7 +16,6 @@
 
 namespace nf::napi {
 
-
 // A block of GPU memory behind a lib/tensor/device_array.ts DeviceArray (bindings/device.cc).
 struct Block {
   void* ptr;
@@ -77,8 +76,6 @@ const cuda::Api* on_gpu(std::initializer_list<const Buffer*> buffers, bool naive
 // Dimension lists (shapes, strides: plain arrays of non-negative safe integers).
 // Reads an array of at most cpu::kMaxCopyRank such integers at info[i] into out; returns its length.
 int dims_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t* out);
-
-
 
 // Stores the constructors of lib/errors.ts, keyed by code name (called once from lib/native/binding.ts).
 void register_error_classes(const Napi::CallbackInfo& info);

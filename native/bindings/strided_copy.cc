@@ -3,10 +3,10 @@
 //   stridedCopy(dst, src, shape, dstStrides, srcStrides, dstOffset, srcOffset)
 //     for every index i of shape: dst[dstOffset + Σ i_k·dstStrides_k] = src[srcOffset + Σ i_k·srcStrides_k]
 // shape and the strides are plain arrays of one length (the rank, ≤ 6) of non-negative safe integers.
-// What protects memory is checked here (with dims.h): every element reached lies inside its buffer (computed in 128
-// bits, so no sum can wrap), dst's strides write each element once (so no order of writes, thread count
-// included, can change the result), and dst does not share memory with src. An empty shape (a 0 dim)
-// reaches nothing and copies nothing. stridedCopyNaive runs the reference loop.
+// What protects memory is checked here, with dims.h: every element reached lies inside its buffer
+// (computed in 128 bits, so no sum can wrap), dst's strides write each element once (so no order of
+// writes, thread count included, can change the result), and dst does not share memory with src. An
+// empty shape (a 0 dim) reaches nothing and copies nothing. stridedCopyNaive runs the reference loop.
 #include <napi.h>
 
 #include <algorithm>
@@ -19,7 +19,6 @@ namespace nf::napi {
 namespace {
 
 using cpu::StridedCopyArgs;
-
 
 template <bool Naive>
 Napi::Value strided_copy(const Napi::CallbackInfo& info) {

@@ -13,6 +13,7 @@ import { searchSync } from '../../lib/decode/search.js';
 import { backend, noGrad, ops, optim, randn } from '../../lib/index.js';
 import { native } from '../../lib/native/binding.js';
 import { randomModel } from '../decode/helpers.js';
+import { detached } from '../helpers.js';
 import { fuzz, TIMEOUT_MS, typedOrOk } from './fuzz.js';
 
 type Fn = (...args: unknown[]) => unknown;
@@ -55,13 +56,6 @@ function record(): Map<string, unknown[][]> {
     for (const [name, f] of originals) nb[name] = f;
   }
   return calls;
-}
-
-function detached(n: number): Float32Array {
-  const buf = new ArrayBuffer(n * 4);
-  const view = new Float32Array(buf);
-  structuredClone(buf, { transfer: [buf] });
-  return view;
 }
 
 /** What replaces an argument: a function of the valid argument and the whole call (for views of another

@@ -7,18 +7,12 @@ import {
   DeviceError, DisposedError, DTypeError, InvalidArgumentError, type NodeformerError, OutOfRangeError, ops, ShapeError, tensor, zeros,
 } from '../../lib/index.js';
 import { native } from '../../lib/native/binding.js';
+import { detached } from '../helpers.js';
 
 const nb = native() as unknown as Record<string, (...args: unknown[]) => unknown>;
 type ErrorClass = new (...args: never[]) => NodeformerError;
 
 const F = (n: number) => new Float32Array(n);
-function detached(n: number): Float32Array {
-  const buf = new ArrayBuffer(n * 4);
-  const view = new Float32Array(buf);
-  structuredClone(buf, { transfer: [buf] });
-  return view;
-}
-
 type Cases = Array<[string, unknown[], ErrorClass]>;
 // vary(ok)(i, v): the valid arguments ok() with argument i replaced by v (breaking one at a time).
 const vary = (ok: () => unknown[]) => (i: number, v: unknown) => { const a = ok(); a[i] = v; return a; };
