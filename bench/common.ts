@@ -1,5 +1,10 @@
 // Bench vocabulary: a median timing through tinybench, and Markdown tables (paste-able into notes).
+import { fileURLToPath } from 'node:url';
+
 import { Bench } from 'tinybench';
+
+/** The repository root (benches read peers' scripts and ../shared/data from it). */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Median milliseconds per call of fn, after warm-up; `time` is the measuring budget in ms. */
 export async function medianMs(fn: () => unknown, opts: { time?: number; iterations?: number } = {}): Promise<number> {

@@ -8,12 +8,20 @@
  */
 import { createRequire } from 'node:module';
 
-import { checkInteger, checkOneOf } from './check.js';
+import { checkInteger, checkOneOf, checkOptions } from './check.js';
 import { DeviceError } from './errors.js';
 import { native, type Simd } from './native/binding.js';
 
 export type { Simd } from './native/binding.js';
 export type Device = 'cpu' | 'cuda';
+
+export interface SimdOptions {
+  /**
+   * 'emulate' runs the exact emulation of the low-precision instructions (the same bits, to test or
+   * compare); 'native' (the default) the CPU's instructions where it has them. Stays until changed.
+   */
+  lowPrecision?: 'native' | 'emulate';
+}
 export const DEVICES: readonly Device[] = ['cpu', 'cuda'];
 const SIMD_LEVELS: readonly Simd[] = ['avx512', 'avx2', 'neon', 'scalar'];
 
@@ -22,6 +30,11 @@ export interface BackendInfo {
   simd: Simd;
   /** Every level this machine can run, best last. */
   supportedSimd: Simd[];
+  /**
+   * Whether the bf16 GEMM (precision 'medium') runs the CPU's own instructions (AVX512_BF16 with the
+   * avx512 level) rather than their emulation, which gives the same bits more slowly.
+   */
+  bf16: boolean;
   /** Threads a kernel may use, the caller's included. */
   threads: number;
   /** CPUs this process may run on. */
@@ -44,15 +57,15 @@ export interface BackendInfo {
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 let defaultDevice: Device = 'cpu';
-let matmulPrecision: MatmulPrecision = 'high';
 
 function cudaInfo(): BackendInfo['cuda'] {
   const s = cuda();
   return { compiled: s.compiled, available: s.available, devices: s.devices, ...(!s.available && { reason: s.reason }) };
 }
 
-/** How GEMM and attention multiply float32 on the GPU (the CPU always computes in float32). */
-export type MatmulPrecision = 'highest' | 'high';
+/** How GEMM and attention multiply float32: see {@link backend.setMatmulPrecision}. */
+export type MatmulPrecision = 'highest' | 'high' | 'medium';
+const PRECISIONS: readonly MatmulPrecision[] = ['highest', 'high', 'medium'];
 
 interface CudaStatus {
   compiled: boolean;
@@ -90,6 +103,7 @@ export const backend = {
     return {
       simd: n.simd,
       supportedSimd: n.supportedSimd,
+      bf16: n.bf16,
       threads: n.threads,
       hardwareThreads: n.hardwareThreads,
       retainsFreedMemory: n.retainsFreedMemory,
@@ -106,10 +120,16 @@ export const backend = {
 
   /**
    * Selects a SIMD level this machine supports (to compare kernels, or to rule one out); the
-   * environment variable NODEFORMER_ISA does the same at load. Throws InvalidArgumentError otherwise.
+   * environment variables NODEFORMER_ISA and NODEFORMER_LOW_PRECISION (native | emulate) do the same at
+   * load. Throws InvalidArgumentError otherwise.
    */
-  setSimd(simd: Simd): Simd {
-    return native().setSimd(checkOneOf(simd, 'simd', SIMD_LEVELS));
+  setSimd(simd: Simd, opts?: SimdOptions): Simd {
+    const o = checkOptions<SimdOptions>(opts, 'options', ['lowPrecision']);
+    const level = checkOneOf(simd, 'simd', SIMD_LEVELS);
+    const lowPrecision = o.lowPrecision === undefined ? undefined : checkOneOf(o.lowPrecision, 'options.lowPrecision', ['native', 'emulate'] as const);
+    const chosen = native().setSimd(level);
+    if (lowPrecision) native().setLowPrecision(lowPrecision);
+    return chosen;
   },
 
   /**
@@ -129,17 +149,27 @@ export const backend = {
   },
 
   /**
-   * How float32 GEMMs and attention multiply on the GPU, as PyTorch's torch.set_float32_matmul_precision:
-   * 'high' (the default) uses TF32 tensor cores (10-bit mantissa products, float32 sums; about 1e-3
-   * relative error), 'highest' exact float32 arithmetic. The CPU kernels always use float32.
+   * How float32 GEMMs multiply, as PyTorch's torch.set_float32_matmul_precision; one setting for the whole
+   * process (worker threads included).
+   * - 'highest': exact float32 everywhere.
+   * - 'high' (the default): float32 on the CPU; TF32 tensor cores on the GPU (10-bit mantissa products,
+   *   float32 sums; about 1e-3 relative error).
+   * - 'medium': on the CPU every GEMM of ops.matmul and Linear, forward and backward, rounds its inputs to
+   *   bfloat16 (nearest even) and sums in float32: twice the multiply rate where the CPU has AVX512_BF16
+   *   (see `info().bf16`), about 4e-3 relative error per input. Weights, LayerNorm, softmax, the loss and
+   *   Adam stay float32 (mixed precision). The GPU uses TF32, as with 'high'.
+   *
+   * @example
+   * backend.setMatmulPrecision('medium');  // bf16 training on a Zen 4/5 or Sapphire Rapids CPU
    */
   setMatmulPrecision(precision: MatmulPrecision): void {
-    native().setTf32(checkOneOf(precision, 'precision', ['highest', 'high'] as const) === 'high');
-    matmulPrecision = precision;
+    const p = checkOneOf(precision, 'precision', PRECISIONS);
+    native().setMatmulPrecision(p);
+    native().setTf32(p !== 'highest');
   },
 
   getMatmulPrecision(): MatmulPrecision {
-    return matmulPrecision;
+    return native().getMatmulPrecision();
   },
 
   /** GPU memory in use and cached by nodeformer's caching allocator (zeros without CUDA). */

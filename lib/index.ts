@@ -1,5 +1,5 @@
 export { isGradEnabled, noGrad } from './autograd/tape.js';
-export { backend, type BackendInfo, type Device, type Simd } from './backend.js';
+export { backend, type BackendInfo, type Device, type MatmulPrecision, type Simd, type SimdOptions } from './backend.js';
 export {
   AbortError,
   ClosedError,

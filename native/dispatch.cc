@@ -25,6 +25,7 @@ uint64_t xgetbv0() {
 struct X86Features {
   bool avx2_fma = false;
   bool avx512 = false;
+  bool avx512_bf16 = false;
 };
 
 X86Features detect_x86() {
@@ -42,14 +43,16 @@ X86Features detect_x86() {
              avx512vl = b & (1u << 31);
   f.avx2_fma = os_ymm && avx2 && fma;
   f.avx512 = f.avx2_fma && os_zmm && avx512f && avx512dq && avx512bw && avx512vl;
+  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512_bf16 = f.avx512 && (a & (1u << 5));
   return f;
 }
 #endif
 
-// Every kernel of one ISA namespace, in KernelTable's order.
-#define NF_KERNELS(isa, ns)                                                                                    \
+// Every kernel of one ISA namespace, in KernelTable's order, with the bf16 GEMM `bf16ns`'s.
+#define NF_KERNELS(isa, ns, bf16ns)                                                                            \
   KernelTable {                                                                                                \
-    isa, cpu::ns::matmul_forward, cpu::ns::matmul_packed_forward, cpu::ns::fma_peak, cpu::ns::activation_forward,  \
+    isa, std::string(#bf16ns) == "avx512bf16", cpu::ns::matmul_forward, cpu::bf16ns::matmul_bf16_forward,      \
+        cpu::ns::matmul_packed_forward, cpu::ns::fma_peak, cpu::ns::activation_forward,  \
         cpu::ns::activation_backward,                                                                          \
         cpu::ns::add_bias_forward, cpu::ns::add_bias_backward, cpu::ns::add_forward, cpu::ns::dropout_forward,  \
         cpu::ns::embedding_forward, cpu::ns::embedding_backward, cpu::ns::adam_update, cpu::ns::attention_forward,  \
@@ -57,27 +60,34 @@ X86Features detect_x86() {
         cpu::ns::softmax_backward, cpu::ns::cross_entropy_forward, cpu::ns::cross_entropy_backward \
   }
 
-KernelTable table_for(Isa isa) {
+// `native`: the low-precision kernels use the CPU's instructions where it has them.
+KernelTable table_for(Isa isa, bool native) {
   switch (isa) {
 #if defined(__x86_64__)
-    case Isa::Avx512: return NF_KERNELS(isa, avx512);
-    case Isa::Avx2: return NF_KERNELS(isa, avx2);
+    case Isa::Avx512:
+      return native && cpu_has_bf16() ? NF_KERNELS(isa, avx512, avx512bf16) : NF_KERNELS(isa, avx512, avx512);
+    case Isa::Avx2: return NF_KERNELS(isa, avx2, avx2);
 #endif
 #if defined(__aarch64__)
-    case Isa::Neon: return NF_KERNELS(isa, neon);
+    case Isa::Neon: return NF_KERNELS(isa, neon, neon);
 #endif
-    default: return NF_KERNELS(Isa::Scalar, scalar);
+    default: return NF_KERNELS(Isa::Scalar, scalar, scalar);
   }
 }
 #undef NF_KERNELS
 
-// One immutable table per ISA, built once; switching ISA swaps which one is current.
-const KernelTable& table(Isa isa) {
-  static const KernelTable tables[] = {table_for(Isa::Scalar), table_for(Isa::Avx2), table_for(Isa::Avx512),
-                                       table_for(Isa::Neon)};
-  return tables[static_cast<int>(isa)];
+// One immutable table per ISA and low-precision choice, built once; switching swaps which one is current.
+const KernelTable& table(Isa isa, bool native) {
+  static const KernelTable tables[2][4] = {
+      {table_for(Isa::Scalar, false), table_for(Isa::Avx2, false), table_for(Isa::Avx512, false),
+       table_for(Isa::Neon, false)},
+      {table_for(Isa::Scalar, true), table_for(Isa::Avx2, true), table_for(Isa::Avx512, true),
+       table_for(Isa::Neon, true)}};
+  return tables[native][static_cast<int>(isa)];
 }
 std::atomic<const KernelTable*> g_current{nullptr};
+std::atomic<bool> g_native_low_precision{true};
+std::atomic<MatmulPrecision> g_matmul_precision{MatmulPrecision::High};
 
 }  // namespace
 
@@ -90,6 +100,18 @@ const char* isa_name(Isa isa) {
   }
   return "scalar";
 }
+
+bool cpu_has_bf16() {
+#if defined(__x86_64__)
+  static const bool has = detect_x86().avx512_bf16;
+  return has;
+#else
+  return false;
+#endif
+}
+
+void set_matmul_precision(MatmulPrecision p) { g_matmul_precision.store(p, std::memory_order_relaxed); }
+MatmulPrecision matmul_precision() { return g_matmul_precision.load(std::memory_order_relaxed); }
 
 std::vector<Isa> supported_isas() {
   std::vector<Isa> out{Isa::Scalar};
@@ -115,7 +137,7 @@ const KernelTable& kernels() {
 const KernelTable& kernels_for(const std::string& name) {
   std::string known;
   for (Isa isa : supported_isas()) {
-    if (name == isa_name(isa)) return table(isa);
+    if (name == isa_name(isa)) return table(isa, g_native_low_precision.load(std::memory_order_relaxed));
     known += known.empty() ? "" : ", ";
     known += isa_name(isa);
   }
@@ -129,7 +151,20 @@ Isa set_isa(const std::string& name) {
   return t.isa;
 }
 
+void set_native_low_precision(bool native) {
+  g_native_low_precision.store(native, std::memory_order_relaxed);
+  set_isa(isa_name(kernels().isa));
+}
+
 void init_dispatch() {
+  const char* lowp = std::getenv("NODEFORMER_LOW_PRECISION");
+  if (lowp && *lowp) {
+    const std::string v = lowp;
+    if (v != "native" && v != "emulate")
+      throw Error(Code::InvalidArgument,
+                  "NODEFORMER_LOW_PRECISION: expected 'native' or 'emulate' but received '" + v + "'");
+    g_native_low_precision.store(v == "native", std::memory_order_relaxed);
+  }
   const char* forced = std::getenv("NODEFORMER_ISA");
   if (forced && *forced) {
     try {

@@ -1,5 +1,8 @@
 // Runtime ISA choice: the kernel table holds the best variant this CPU and OS support, chosen once at
-// load; NODEFORMER_ISA=scalar|avx2|avx512 (or set_isa, for tests) forces a lower one.
+// load; NODEFORMER_ISA=scalar|avx2|avx512 (or set_isa, for tests) forces a lower one. Within an ISA, the
+// low-precision kernels use the CPU's bf16 instructions where it has them (AVX512_BF16 with avx512), or
+// else their exact emulation; NODEFORMER_LOW_PRECISION=emulate (or set_native_low_precision(false))
+// forces the emulation, which gives the same bits.
 #pragma once
 
 #include <string>
@@ -26,7 +29,9 @@ const char* isa_name(Isa isa);
 
 struct KernelTable {
   Isa isa;
+  bool bf16;  // matmul_bf16_forward runs the CPU's bf16 instructions (not their emulation)
   cpu::MatmulFn matmul_forward;
+  cpu::MatmulFn matmul_bf16_forward;
   cpu::MatmulPackedFn matmul_packed_forward;
   cpu::FmaPeakFn fma_peak;
   cpu::ActivationForwardFn activation_forward;
@@ -60,7 +65,22 @@ std::vector<Isa> supported_isas();
 // Selects `name` ("scalar", "avx2", "avx512", "neon"); throws nf::Error if unknown or unsupported here.
 Isa set_isa(const std::string& name);
 
-// Applies NODEFORMER_ISA if set (throws nf::Error naming the bad value), else the best supported ISA.
+// Whether the tables use the CPU's low-precision instructions where it has them (true, the default) or
+// the emulation everywhere; applies to the current ISA and any selected later.
+void set_native_low_precision(bool native);
+
+// Whether this CPU and OS have the instructions of the native bf16 kernels (AVX512_BF16 with AVX-512).
+bool cpu_has_bf16();
+
+// backend.setMatmulPrecision, one setting per process (as PyTorch's): on the CPU, 'medium' gives the GEMMs
+// bf16 inputs (matmul_bf16() is true), 'high' and 'highest' float32; CUDA reads it through set_tf32.
+enum class MatmulPrecision { Highest, High, Medium };
+void set_matmul_precision(MatmulPrecision p);
+MatmulPrecision matmul_precision();
+inline bool matmul_bf16() { return matmul_precision() == MatmulPrecision::Medium; }
+
+// Applies NODEFORMER_ISA if set (throws nf::Error naming the bad value), else the best supported ISA, and
+// NODEFORMER_LOW_PRECISION (native | emulate).
 void init_dispatch();
 
 }  // namespace nf

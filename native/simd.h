@@ -16,11 +16,14 @@
 //   vsum_lanes(v)      kLanes horizontal sums at once: lane i = vsum(v[i]) bit for bit (same additions)
 //   vexp(x)            e^x within 2 ulp on [-87, 88]; exactly 0 below ≈ -87.9 (exp(-inf) = 0); saturates above 88.37
 //   vround(x)          to the nearest integer (ties to even)
+//   vbf16(x)           x rounded to bfloat16, as a float: bf16_round of bf16.h in every lane, bit for bit
 //   kAccRegs           how many vector accumulators a micro-kernel may keep in registers
 //   prefetch(p)        hint that the cache line at p is read soon (no-op where unsupported)
 #pragma once
 
 #include <cstdint>
+
+#include "bf16.h"
 
 #if defined(NF_SIMD_AVX512) || defined(NF_SIMD_AVX2)
 // GCC 12 warns falsely about '__Y' used uninitialized inside avx512fintrin.h.
@@ -58,6 +61,17 @@ static inline V vmin(V a, V b) { return _mm512_min_ps(a, b); }
 static inline V vsqrt(V a) { return _mm512_sqrt_ps(a); }
 static inline V vselect_gt(V a, V b, V x, V y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
 static inline V vround(V x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+static inline V vbf16(V x) {
+  const __m512i u = _mm512_castps_si512(x), hi = _mm512_set1_epi32(int(0xffff0000u));
+  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  __m512i r = _mm512_and_si512(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), hi);
+  const __mmask16 nan =
+      _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+  r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(_mm512_and_si512(u, hi), _mm512_set1_epi32(0x400000)));
+  const __mmask16 tiny = _mm512_testn_epi32_mask(u, _mm512_set1_epi32(0x7f800000));
+  r = _mm512_mask_mov_epi32(r, tiny, _mm512_and_si512(u, _mm512_set1_epi32(int(0x80000000u))));
+  return _mm512_castsi512_ps(r);
+}
 // 2^n for integral n in [-127, 128] (n = -127 gives 0): n + 127 placed in the exponent field.
 static inline V vpow2i(V n) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
@@ -114,6 +128,18 @@ static inline V vmin(V a, V b) { return _mm256_min_ps(a, b); }
 static inline V vsqrt(V a) { return _mm256_sqrt_ps(a); }
 static inline V vselect_gt(V a, V b, V x, V y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
 static inline V vround(V x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+static inline V vbf16(V x) {
+  const __m256i u = _mm256_castps_si256(x), hi = _mm256_set1_epi32(int(0xffff0000u));
+  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+  __m256i r = _mm256_and_si256(_mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff))), hi);
+  // u & 0x7fffffff is non-negative, so the signed compare is the unsigned one.
+  const __m256i nan =
+      _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7fffffff)), _mm256_set1_epi32(0x7f800000));
+  r = _mm256_blendv_epi8(r, _mm256_or_si256(_mm256_and_si256(u, hi), _mm256_set1_epi32(0x400000)), nan);
+  const __m256i tiny = _mm256_cmpeq_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7f800000)), _mm256_setzero_si256());
+  r = _mm256_blendv_epi8(r, _mm256_and_si256(u, _mm256_set1_epi32(int(0x80000000u))), tiny);
+  return _mm256_castsi256_ps(r);
+}
 static inline V vpow2i(V n) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
 }
@@ -172,6 +198,16 @@ static inline V vmin(V a, V b) { return vminq_f32(a, b); }
 static inline V vsqrt(V a) { return vsqrtq_f32(a); }
 static inline V vselect_gt(V a, V b, V x, V y) { return vbslq_f32(vcgtq_f32(a, b), x, y); }
 static inline V vround(V x) { return vrndnq_f32(x); }
+static inline V vbf16(V x) {
+  const uint32x4_t u = vreinterpretq_u32_f32(x), hi = vdupq_n_u32(0xffff0000u);
+  const uint32x4_t lsb = vandq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(1));
+  uint32x4_t r = vandq_u32(vaddq_u32(u, vaddq_u32(lsb, vdupq_n_u32(0x7fff))), hi);
+  const uint32x4_t nan = vcgtq_u32(vandq_u32(u, vdupq_n_u32(0x7fffffff)), vdupq_n_u32(0x7f800000));
+  r = vbslq_u32(nan, vorrq_u32(vandq_u32(u, hi), vdupq_n_u32(0x400000)), r);
+  const uint32x4_t tiny = vceqq_u32(vandq_u32(u, vdupq_n_u32(0x7f800000)), vdupq_n_u32(0));
+  r = vbslq_u32(tiny, vandq_u32(u, vdupq_n_u32(0x80000000u)), r);
+  return vreinterpretq_f32_u32(r);
+}
 static inline V vpow2i(V n) {
   return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23));
 }
@@ -230,6 +266,7 @@ static inline V vselect_gt(V a, V b, V x, V y) {
   return r;
 }
 static inline V vround(V x) { return vmap2(x, x, [](float v, float) { return __builtin_rintf(v); }); }
+static inline V vbf16(V x) { return vmap2(x, x, [](float v, float) { return bf16_round(v); }); }
 static inline V vpow2i(V n) {
   return vmap2(n, n, [](float v, float) {
     const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(v) + 127) << 23;

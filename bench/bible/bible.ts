@@ -12,14 +12,13 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
 import { backend, data, metrics, Trainer, Translator, Transformer, type TransformerConfig } from '../../lib/index.js';
 import { listCheckpoints } from '../../lib/train/checkpoint.js';
 import type { EvalEntry, HistoryEntry } from '../../lib/train/trainer.js';
-import { fixed, table } from '../common.js';
+import { fixed, ROOT, table } from '../common.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * The recipe: PyTorch's tutorial recipe, the peer's (post-norm, dModel 256, 3+3 layers, separate source,

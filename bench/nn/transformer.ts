@@ -1,11 +1,16 @@
 // The reference Transformer of issue 4 (dModel 256, 4 heads, 3+3 layers, FFN 1024, vocab 8000, post-LN,
 // batch 32 × 64 source and target tokens): a training step (forward, label-smoothed loss, backward, Adam)
 // and an inference forward (noGrad), on 1 and 2 threads, with target tokens/s, the share of peak, and
-// the share of time per kernel family (native calls timed by wrapping the binding's functions).
-import { backend, noGrad, ops, optim, Transformer } from '../../lib/index.js';
+// the share of time per kernel family (native calls timed by wrapping the binding's functions). Then, on one
+// thread in the same run: precision 'medium' (bf16 GEMMs) against float32 and against PyTorch's float32
+// (bench/peers/torch_transformer.py, where /usr/bin/python3 has torch).
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+import { backend, type MatmulPrecision, noGrad, ops, optim, Transformer } from '../../lib/index.js';
 import { native } from '../../lib/native/binding.js';
 import { Rng } from '../../lib/tensor/random.js';
-import { fixed, table } from '../common.js';
+import { fixed, medianMs, ROOT, table } from '../common.js';
 
 const CONFIG = { srcVocabSize: 8000, tgtVocabSize: 8000, dModel: 256, heads: 4, encoderLayers: 3, decoderLayers: 3, ffnDim: 1024, dropout: 0.1 };
 const BATCH = 32, LENGTH = 64;
@@ -91,10 +96,43 @@ export async function benchTransformer(): Promise<void> {
     ['what', 'threads', 'ms', 'target tok/s', 'GFLOP/s', 'of peak'],
     rows,
   );
+  await benchPrecision(trainStep, forward);
   const families = [...new Set(shares.flatMap(([, , m]) => [...m.keys()]))]
     .sort((a, b) => (shares[0]![2].get(b) ?? 0) - (shares[0]![2].get(a) ?? 0));
   table('Share of time per kernel family (the rest: JavaScript)', ['run', ...families, 'JS'], shares.map(([n, total, m]) => {
     const native = [...m.values()].reduce((a, b) => a + b, 0);
     return [n, ...families.map((f) => `${fixed((100 * (m.get(f) ?? 0)) / total, 0)}%`), `${fixed((100 * (total - native)) / total, 0)}%`];
   }));
+}
+
+async function benchPrecision(trainStep: () => void, forward: () => void): Promise<void> {
+  const before = backend.info().threads;
+  backend.setThreads(1);
+  const ms = new Map<string, [number, number]>();
+  for (const p of ['high', 'medium'] as MatmulPrecision[]) {
+    backend.setMatmulPrecision(p);
+    try {
+      ms.set(p, [await medianMs(trainStep, { time: 1, iterations: 5 }), await medianMs(forward, { time: 1, iterations: 5 })]);
+    } finally {
+      backend.setMatmulPrecision('high');
+    }
+  }
+  backend.setThreads(before);
+  let torch: { framework: string; trainMs: number; forwardMs: number } | undefined;
+  try {
+    torch = JSON.parse(execFileSync('/usr/bin/python3', [join(ROOT, 'bench/peers/torch_transformer.py'), '1', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  } catch (e) {
+    console.log(`(PyTorch peer not run: ${(e as Error).message.split('\n')[0]})`);
+  }
+  const [f32Train, f32Fwd] = ms.get('high')!;
+  const row = (what: string, train: number, fwd: number) => [what, fixed(train, 0), fixed((BATCH * LENGTH) / (train / 1000), 0), `${fixed(f32Train / train, 2)}×`,
+    torch ? `${fixed(torch.trainMs / train, 2)}×` : '–', fixed(fwd, 0), `${fixed(f32Fwd / fwd, 2)}×`];
+  const { simd, bf16 } = backend.info();
+  const rows = [
+    row(`nodeformer float32 ('high')`, f32Train, f32Fwd),
+    row(`nodeformer bf16 GEMMs ('medium', ${bf16 ? 'AVX512_BF16' : 'emulated'})`, ...ms.get('medium')!),
+  ];
+  if (torch) rows.push(row(`${torch.framework} float32`, torch.trainMs, torch.forwardMs));
+  table(`Precision, reference config, 1 thread, ${simd} (training step and forward, ms)`,
+    ['what', 'train ms', 'target tok/s', 'train vs float32', 'train vs PyTorch', 'forward ms', 'forward vs float32'], rows);
 }

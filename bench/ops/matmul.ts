@@ -18,6 +18,13 @@ const DECODE: Array<[number, number, number]> = [
   [8, 256, 8000], [32, 256, 1024], [32, 1024, 256], [32, 256, 8000],
 ];
 
+// bf16 inputs (precision 'medium') against float32, one thread, same run: the issue's 1024³ and
+// 64×512×2048, and a training step's three GEMM layouts of the reference model's FFN (x·Wᵀ, dY·W, dYᵀ·X).
+const BF16: Array<[number, number, number, boolean, boolean, string]> = [
+  [1024, 1024, 1024, false, false, ''], [64, 512, 2048, false, false, ''], [2048, 256, 1024, false, true, 'Linear forward x·Wᵀ'],
+  [2048, 1024, 256, false, false, 'Linear dX = dY·W'], [1024, 256, 2048, true, false, 'Linear dW = dYᵀ·X'],
+];
+
 function data(n: number, seed: number): Float32Array {
   const rng = new Rng(seed);
   return Float32Array.from({ length: n }, () => rng.uniform() - 0.5);
@@ -54,6 +61,8 @@ export async function benchMatmul(): Promise<void> {
   backend.setThreads(threads);
   table(`matmul decode, x·Wᵀ (W stored N×K), fp32, ${simd}, 1 thread (GFLOP/s)`, ['M×K×N', 'ours 1T'], decodeRows);
 
+  await benchBf16();
+
   // One call from JS, end to end: argument checks, output allocation, N-API, the kernel.
   const x = tensor([1, 2, 3, 4], [2, 2]), y = tensor([5, 6, 7, 8], [2, 2]);
   const c = new Float32Array(4), xd = x.toFloat32Array(), yd = y.toFloat32Array();
@@ -63,4 +72,30 @@ export async function benchMatmul(): Promise<void> {
     ['ops.matmul (checks + result allocation + N-API + kernel)', fixed(api * 1000, 2)],
     ['native entry point (N-API + kernel)', fixed(raw * 1000, 2)],
   ]);
+}
+
+async function benchBf16(): Promise<void> {
+  const nb = native();
+  const { threads, simd, bf16 } = backend.info();
+  backend.setThreads(1);
+  const rows: Array<Array<string | number>> = [];
+  for (const [m, k, n, ta, tb, what] of BF16) {
+    const a = data(m * k, 1), b = data(k * n, 2), c = new Float32Array(m * n);
+    const gflops = async (precision: 'high' | 'medium') => {
+      backend.setMatmulPrecision(precision);
+      try {
+        return (2 * m * k * n) / (await medianMs(() => nb.matmulForward(c, a, b, m, k, n, ta, tb, false, 1, null, null, null), { time: 500 })) / 1e6;
+      } finally {
+        backend.setMatmulPrecision('high');
+      }
+    };
+    const f32 = await gflops('high'), native16 = await gflops('medium');
+    backend.setSimd(simd, { lowPrecision: 'emulate' });
+    const emulated = await gflops('medium');
+    backend.setSimd(simd, { lowPrecision: 'native' });
+    rows.push([`${m}×${k}×${n}${ta ? ' transA' : ''}${tb ? ' transB' : ''}${what ? ` (${what})` : ''}`, fixed(f32), fixed(native16), `${fixed(native16 / f32, 2)}×`, fixed(emulated), `${fixed(emulated / f32, 2)}×`]);
+  }
+  backend.setThreads(threads);
+  table(`matmul bf16 ('medium') vs fp32, ${simd}, 1 thread (GFLOP/s; bf16 ${bf16 ? 'by AVX512_BF16' : 'emulated: no AVX512_BF16 here'})`,
+    ['M×K×N', 'fp32', 'bf16', 'bf16 / fp32', 'bf16 emulated', 'emulated / fp32'], rows);
 }

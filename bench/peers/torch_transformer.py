@@ -7,10 +7,12 @@ the same machine (apt-get install python3-torch libopenblas0-pthread):
 
     /usr/bin/python3 bench/peers/torch_transformer.py 1
     /usr/bin/python3 bench/peers/torch_transformer.py 2
+    /usr/bin/python3 bench/peers/torch_transformer.py 1 --json   # for bench/nn/transformer.ts: medians in ms
 
 OpenBLAS keeps its own thread pool, which torch.set_num_threads does not size: OPENBLAS_NUM_THREADS is set
 here before torch loads (on a Xeon, Debian's OpenBLAS also needs OPENBLAS_CORETYPE=SkylakeX for AVX-512).
 """
+import json
 import math
 import os
 import statistics
@@ -78,6 +80,7 @@ def main():
             model(src, tgt, mask)
 
     torch.set_num_threads(THREADS)
+    medians = {}
     for name, fn, n in (('training step', step, 3), ('forward (no_grad)', forward, 5)):
         fn()
         times = []
@@ -85,7 +88,13 @@ def main():
             t = time.perf_counter()
             fn()
             times.append((time.perf_counter() - t) * 1000)
-        print(f'| PyTorch {torch.__version__} {name} | {THREADS} | {statistics.median(times):.0f} |')
+        medians[name] = statistics.median(times)
+    if '--json' in sys.argv:
+        print(json.dumps({'framework': f'PyTorch {torch.__version__}', 'trainMs': medians['training step'],
+                          'forwardMs': medians['forward (no_grad)']}))
+        return
+    for name, ms in medians.items():
+        print(f'| PyTorch {torch.__version__} {name} | {THREADS} | {ms:.0f} |')
 
 
 if __name__ == '__main__':

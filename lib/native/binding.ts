@@ -25,6 +25,7 @@ export type Simd = 'avx512' | 'avx2' | 'neon' | 'scalar';
 export interface NativeInfo {
   simd: Simd;
   supportedSimd: Simd[];
+  bf16: boolean;
   threads: number;
   hardwareThreads: number;
   retainsFreedMemory: boolean;
@@ -43,6 +44,9 @@ export interface NativeBinding {
   info(): NativeInfo;
   setThreads(threads: number): number;
   setSimd(simd: string): Simd;
+  setLowPrecision(mode: 'native' | 'emulate'): void;
+  setMatmulPrecision(precision: string): void;
+  getMatmulPrecision(): 'highest' | 'high' | 'medium';
   releaseMemory(): void;
   fmaPeak(simd: string, seconds: number, threads: number): number;
   /**

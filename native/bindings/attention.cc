@@ -4,7 +4,8 @@
 //   attentionForward(out, lse, q, k, v, batch, heads, lq, lk, d, causal, scale, kvLengths)
 //   attentionBackward(dq, dk, dv, q, k, v, out, lse, dout, batch, heads, lq, lk, d, causal, scale, kvLengths)
 //     writes dq, dk, dv (no accumulation).
-// The *Naive twins run the textbook version (full score matrix).
+// The *Naive twins run the textbook version (full score matrix). On the CPU with backend precision
+// 'medium', both round the products' operands to bf16 (attention.h).
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -45,10 +46,11 @@ template <bool Naive>
 Napi::Value forward(const Napi::CallbackInfo& info) {
   const F32 out = f32_arg(info, 0, "out"), lse = f32_arg(info, 1, "lse");
   const F32 q = f32_arg(info, 2, "q"), k = f32_arg(info, 3, "k"), v = f32_arg(info, 4, "v");
-  const AttentionArgs a = read_args(info, 5, q, k, v);
+  AttentionArgs a = read_args(info, 5, q, k, v);
   check_length(out.length, int64_t(q.length), "out");
   check_length(lse.length, elements({a.batch, a.heads, a.lq}), "lse");
   const cuda::Api* gpu = on_gpu({&out, &lse, &q, &k, &v}, Naive);
+  a.bf16 = !gpu && matmul_bf16();
   (gpu ? gpu->attention_forward : Naive ? cpu::ref::attention_forward : kernels().attention_forward)(a, out.data,
                                                                                                     lse.data);
   return info.Env().Undefined();
@@ -59,7 +61,7 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   const F32 dq = f32_arg(info, 0, "dq"), dk = f32_arg(info, 1, "dk"), dv = f32_arg(info, 2, "dv");
   const F32 q = f32_arg(info, 3, "q"), k = f32_arg(info, 4, "k"), v = f32_arg(info, 5, "v");
   const F32 out = f32_arg(info, 6, "out"), lse = f32_arg(info, 7, "lse"), dout = f32_arg(info, 8, "dout");
-  const AttentionArgs a = read_args(info, 9, q, k, v);
+  AttentionArgs a = read_args(info, 9, q, k, v);
   check_length(out.length, int64_t(q.length), "out");
   check_length(dout.length, int64_t(q.length), "dout");
   check_length(dq.length, int64_t(q.length), "dq");
@@ -67,6 +69,7 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   check_length(dv.length, int64_t(k.length), "dv");
   check_length(lse.length, elements({a.batch, a.heads, a.lq}), "lse");
   const cuda::Api* gpu = on_gpu({&dq, &dk, &dv, &q, &k, &v, &out, &lse, &dout}, Naive);
+  a.bf16 = !gpu && matmul_bf16();
   (gpu ? gpu->attention_backward : Naive ? cpu::ref::attention_backward : kernels().attention_backward)(
       a, out.data, dout.data, lse.data, dq.data, dk.data, dv.data);
   return info.Env().Undefined();

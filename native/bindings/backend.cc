@@ -15,6 +15,7 @@ Napi::Value info_js(const Napi::CallbackInfo& info) {
   uint32_t i = 0;
   for (Isa isa : supported_isas()) isas.Set(i++, isa_name(isa));
   out.Set("supportedSimd", isas);
+  out.Set("bf16", kernels().bf16);
   out.Set("threads", num_threads());
   out.Set("hardwareThreads", hardware_threads());
   out.Set("retainsFreedMemory", allocator_configured());
@@ -35,6 +36,32 @@ Napi::Value set_simd_js(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), isa_name(set_isa(string_arg(info, 0, "simd"))));
 }
 
+// setLowPrecision('native' | 'emulate'): see set_native_low_precision.
+Napi::Value set_low_precision_js(const Napi::CallbackInfo& info) {
+  const std::string mode = string_arg(info, 0, "lowPrecision");
+  if (mode != "native" && mode != "emulate")
+    throw Error(Code::InvalidArgument, "Expected lowPrecision 'native' or 'emulate' but received '" + mode + "'");
+  set_native_low_precision(mode == "native");
+  return info.Env().Undefined();
+}
+
+constexpr const char* kPrecisions[] = {"highest", "high", "medium"};
+
+// setMatmulPrecision(name): the process-wide setting (the GPU's TF32 switch is set beside it from JS).
+Napi::Value set_matmul_precision_js(const Napi::CallbackInfo& info) {
+  const std::string p = string_arg(info, 0, "precision");
+  for (int i = 0; i < 3; ++i)
+    if (p == kPrecisions[i]) {
+      set_matmul_precision(static_cast<MatmulPrecision>(i));
+      return info.Env().Undefined();
+    }
+  throw Error(Code::InvalidArgument, "Expected precision 'highest', 'high' or 'medium' but received '" + p + "'");
+}
+
+Napi::Value get_matmul_precision_js(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), kPrecisions[static_cast<int>(matmul_precision())]);
+}
+
 Napi::Value release_memory_js(const Napi::CallbackInfo& info) {
   release_memory();
   return info.Env().Undefined();
@@ -51,6 +78,9 @@ void register_backend(Napi::Env env, Napi::Object exports) {
   export_fn<info_js>(env, exports, "info");
   export_fn<set_threads_js>(env, exports, "setThreads");
   export_fn<set_simd_js>(env, exports, "setSimd");
+  export_fn<set_low_precision_js>(env, exports, "setLowPrecision");
+  export_fn<set_matmul_precision_js>(env, exports, "setMatmulPrecision");
+  export_fn<get_matmul_precision_js>(env, exports, "getMatmulPrecision");
   export_fn<release_memory_js>(env, exports, "releaseMemory");
   export_fn<register_errors_js>(env, exports, "registerErrorClasses");
   Napi::Array codes = Napi::Array::New(env);

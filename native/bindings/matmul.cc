@@ -8,7 +8,8 @@
 //   matmulBackward(dA | null, dB | null, dC, a, b, m, k, n, transA, transB, batch, aOffsets, bOffsets)
 //     dA += ∂L/∂A and dB += ∂L/∂B (gradients accumulate, so broadcast operands sum over their batches);
 //     each is one matmul_forward call per batch.
-// The *Naive twins run the same with the reference triple loop.
+// The *Naive twins run the same with the reference triple loop. On the CPU, with backend precision
+// 'medium' (set_matmul_bf16), every product and gradient product is the bf16 GEMM instead.
 #include <utility>
 
 #include "../dispatch.h"
@@ -113,7 +114,9 @@ std::pair<Operand, Operand> read_batch(const Napi::CallbackInfo& info, size_t fi
 }
 
 MatmulFn pick(bool naive, const cuda::Api* gpu) {
-  return gpu ? gpu->matmul_forward : naive ? cpu::ref::matmul_forward : kernels().matmul_forward;
+  if (gpu) return gpu->matmul_forward;
+  if (matmul_bf16()) return naive ? cpu::ref::matmul_bf16_forward : kernels().matmul_bf16_forward;
+  return naive ? cpu::ref::matmul_forward : kernels().matmul_forward;
 }
 
 template <bool Naive>

@@ -11,6 +11,11 @@
 // which is all the backward needs besides the inputs: it recomputes P = exp(S − lse) block by block.
 // Backward writes (does not accumulate) dq, dk, dv from dout, using Dᵢ = Σ_d dout∘out:
 //   dv = Pᵀ dout,  dS = P ∘ (dout vᵀ − D),  dq = scale · dS k,  dk = scale · dSᵀ q.
+//
+// With bf16 (backend precision 'medium'), every operand of those products is rounded to bf16 (../bf16.h)
+// and the sums stay float32: q, k, v and dout once on entry, P before P·V and Pᵀ·dout, dS before dS·k and
+// dSᵀ·q. The softmax, its sums, lse and D stay float32 (D from the unrounded dout). The fused kernel rounds
+// P before normalising it, the reference after, so the two agree within a bf16 unit of P, not bit for bit.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +30,7 @@ struct AttentionArgs {
   const int32_t* kv_lengths;  // [batch], each in [0, lk]; null = every key
   bool causal;
   float scale;
+  bool bf16 = false;  // see above
 };
 
 // Keys [0, limit) that query row i sees (may be ≤ 0).

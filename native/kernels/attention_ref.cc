@@ -6,10 +6,15 @@
 
 #include "attention.h"
 
+#include "../bf16.h"
+
 namespace nf::cpu::ref {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// x as the products read it: rounded to bf16 when a.bf16.
+inline float in(const AttentionArgs& a, float x) { return a.bf16 ? bf16_round(x) : x; }
 
 // P = softmax(scale · q kᵀ) with masked keys at 0 (fully masked rows all 0); returns each row's logsumexp.
 void probabilities(const AttentionArgs& a, int64_t b, const float* q, const float* k, std::vector<float>& p,
@@ -21,7 +26,7 @@ void probabilities(const AttentionArgs& a, int64_t b, const float* q, const floa
     float mx = kNegInf;
     for (int64_t j = 0; j < lk; ++j) {
       float s = 0.0f;
-      for (int64_t t = 0; t < d; ++t) s += q[i * d + t] * k[j * d + t];
+      for (int64_t t = 0; t < d; ++t) s += in(a, q[i * d + t]) * in(a, k[j * d + t]);
       row[j] = j < lim ? s * a.scale : kNegInf;
       if (row[j] > mx) mx = row[j];
     }
@@ -49,7 +54,7 @@ void attention_forward(const AttentionArgs& a, float* out, float* lse) {
     for (int64_t i = 0; i < lq; ++i)
       for (int64_t t = 0; t < d; ++t) {
         float s = 0.0f;
-        for (int64_t j = 0; j < lk; ++j) s += p[i * lk + j] * v[j * d + t];
+        for (int64_t j = 0; j < lk; ++j) s += in(a, p[i * lk + j]) * in(a, v[j * d + t]);
         o[i * d + t] = s;
       }
   }
@@ -67,7 +72,7 @@ void attention_backward(const AttentionArgs& a, const float* out, const float* d
       float dot = 0.0f;
       for (int64_t j = 0; j < lk; ++j) {
         float s = 0.0f;
-        for (int64_t t = 0; t < d; ++t) s += go[i * d + t] * v[j * d + t];
+        for (int64_t t = 0; t < d; ++t) s += in(a, go[i * d + t]) * in(a, v[j * d + t]);
         ds[i * lk + j] = s;
         dot += p[i * lk + j] * s;
       }
@@ -77,15 +82,15 @@ void attention_backward(const AttentionArgs& a, const float* out, const float* d
     for (int64_t i = 0; i < lq; ++i)
       for (int64_t t = 0; t < d; ++t) {
         float s = 0.0f;
-        for (int64_t j = 0; j < lk; ++j) s += ds[i * lk + j] * k[j * d + t];
+        for (int64_t j = 0; j < lk; ++j) s += in(a, ds[i * lk + j]) * in(a, k[j * d + t]);
         gq[i * d + t] = s;
       }
     for (int64_t j = 0; j < lk; ++j)
       for (int64_t t = 0; t < d; ++t) {
         float sk = 0.0f, sv = 0.0f;
         for (int64_t i = 0; i < lq; ++i) {
-          sk += ds[i * lk + j] * q[i * d + t];
-          sv += p[i * lk + j] * go[i * d + t];
+          sk += in(a, ds[i * lk + j]) * in(a, q[i * d + t]);
+          sv += in(a, p[i * lk + j]) * in(a, go[i * d + t]);
         }
         gk[j * d + t] = sk;
         gv[j * d + t] = sv;

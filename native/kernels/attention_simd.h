@@ -21,6 +21,12 @@
 // and accumulates dV += Pᵀ dO and dK += dSᵀ Q in L1-resident blocks while adding dS·K into dQ. dQ rows are
 // shared by all key blocks, so with one group per head the task owns them outright; with several groups
 // (few heads) each group sums into its own copy and the copies are added in group order.
+//
+// bf16 (attention.h): q, k, v and dout are rounded into copies on entry (one pass each, against Lq or Lk
+// reads of every element by the products), and P and dS as they are stored for their products. The
+// products themselves are the float32 tiles: a product of two bf16 values is exact in float32, so they
+// compute bf16 inputs with float32 sums; VDPBF16PS tiles are left for later (attention is ~10% of the
+// reference model's training step).
 #pragma once
 
 #include <unistd.h>
@@ -122,6 +128,36 @@ void zero_row(float* x, int64_t n) {
   for (int64_t j = 0; j < n; ++j) x[j] = 0.0f;
 }
 
+// x[0:n] rounded to bf16 into a new array, in chunks over the pool.
+std::unique_ptr<float[]> rounded_copy(const float* x, int64_t n, int64_t work) {
+  constexpr int64_t kChunk = int64_t(1) << 14;
+  std::unique_ptr<float[]> out(new float[static_cast<size_t>(max64(n, 1))]);
+  run_tasks(ceil_div(n, kChunk), work, [&](int64_t t) {
+    const int64_t i1 = min64(n, (t + 1) * kChunk);
+    int64_t i = t * kChunk;
+    for (; i + kLanes <= i1; i += kLanes) vstore(out.get() + i, vbf16(vload(x + i)));
+    if (i < i1) vstore_n(out.get() + i, vbf16(vload_n(x + i, int(i1 - i))), int(i1 - i));
+  });
+  return out;
+}
+
+// The copies of the inputs a bf16 call reads (owning them), and the call's arguments pointing at them.
+struct Bf16Inputs {
+  std::unique_ptr<float[]> q, k, v;
+  AttentionArgs args;
+};
+
+Bf16Inputs round_inputs(const AttentionArgs& a, int64_t work) {
+  const int64_t heads = a.batch * a.heads;
+  Bf16Inputs r{rounded_copy(a.q, heads * a.lq * a.d, work), rounded_copy(a.k, heads * a.lk * a.d, work),
+               rounded_copy(a.v, heads * a.lk * a.d, work), a};
+  r.args.q = r.q.get(), r.args.k = r.k.get(), r.args.v = r.v.get();
+  return r;
+}
+
+// P or dS as the products read them.
+inline V stored(V x, bool bf16) { return bf16 ? vbf16(x) : x; }
+
 // Lane i holds i: a vector of lane numbers, to mask the lanes of a row's last, partial vector.
 alignas(64) constexpr float kLaneIndex[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
@@ -131,8 +167,9 @@ inline V load_or_neg_inf(const float* x, int n) {
 }
 
 // One row of a score block → probabilities, online: s[0:valid] are raw q·k scores, s[valid:width] masked.
-// Updates the row's running max m and sum l; returns the factor its output accumulator must be scaled by.
-float online_softmax_row(float* s, int64_t valid, int64_t width, float scale, float& m, float& l) {
+// Updates the row's running max m and sum l (of the unrounded probabilities); returns the factor its
+// output accumulator must be scaled by. With bf16 the stored probabilities are rounded.
+float online_softmax_row(float* s, int64_t valid, int64_t width, float scale, bool bf16, float& m, float& l) {
   if (valid <= 0) {
     zero_row(s, width);
     return 1.0f;
@@ -157,12 +194,12 @@ float online_softmax_row(float* s, int64_t valid, int64_t width, float scale, fl
   V vsum_ = vzero();
   for (j = 0; j + kLanes <= valid; j += kLanes) {
     const V e = vexp(vsub(vload(s + j), vm));
-    vstore(s + j, e);
+    vstore(s + j, stored(e, bf16));
     vsum_ = vadd(vsum_, e);
   }
   if (tail > 0) {
     const V e = vexp(vsub(load_or_neg_inf(s + j, tail), vm));  // exp(−inf) = 0 in the masked lanes
-    vstore_n(s + j, e, tail);
+    vstore_n(s + j, stored(e, bf16), tail);
     vsum_ = vadd(vsum_, e);
   }
   zero_row(s + valid, width - valid);
@@ -204,7 +241,7 @@ void attend(const AttentionArgs& a, int64_t bh, int64_t i0, int64_t rows, int64_
     }
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t valid = min64(min64(attention_limit(a, b, i0 + r), ke) - j0, n);
-      const float alpha = online_softmax_row(s + r * bk, valid, n, a.scale, m[r], l[r]);
+      const float alpha = online_softmax_row(s + r * bk, valid, n, a.scale, a.bf16, m[r], l[r]);
       if (alpha != 1.0f) scale_row(o + r * d, d, alpha);
     }
     for (int64_t r = 0; r < rows; r += kRows) {
@@ -230,13 +267,15 @@ void finish(const float* o, const float* m, const float* l, int64_t rows, int64_
 
 }  // namespace
 
-void attention_forward(const AttentionArgs& a, float* out, float* lse) {
-  const int64_t heads = a.batch * a.heads, d = a.d;
-  if (heads == 0 || a.lq == 0) return;
+void attention_forward(const AttentionArgs& args, float* out, float* lse) {
+  const int64_t heads = args.batch * args.heads, d = args.d;
+  if (heads == 0 || args.lq == 0) return;
+  const int64_t work = heads * args.lq * args.lk * d;
+  const Bf16Inputs rounded = args.bf16 ? round_inputs(args, work) : Bf16Inputs{};
+  const AttentionArgs& a = args.bf16 ? rounded.args : args;
   const Blocks bl = blocks_for(d, a.lq);
   const int64_t bq = bl.bq, bk = bl.bk;
   const int64_t nqb = ceil_div(a.lq, bq), nkb = ceil_div(a.lk, bk);
-  const int64_t work = heads * a.lq * a.lk * d;
 
   const bool pack = a.lq >= kMinPackRows;
   const int64_t head_panels = pack ? nkb * d * bk : 0;
@@ -304,14 +343,19 @@ void attention_forward(const AttentionArgs& a, float* out, float* lse) {
   });
 }
 
-void attention_backward(const AttentionArgs& a, const float* out, const float* dout, const float* lse, float* dq,
+void attention_backward(const AttentionArgs& args, const float* out, const float* dout, const float* lse, float* dq,
                         float* dk, float* dv) {
-  const int64_t heads = a.batch * a.heads, d = a.d, lq = a.lq, lk = a.lk;
+  const int64_t heads = args.batch * args.heads, d = args.d, lq = args.lq, lk = args.lk;
   if (heads == 0) return;
+  const int64_t work = heads * lq * lk * d;
+  const Bf16Inputs rounded = args.bf16 ? round_inputs(args, work) : Bf16Inputs{};
+  const AttentionArgs& a = args.bf16 ? rounded.args : args;
+  // The products read dout rounded; D = Σ dout∘out is not a product and reads it as it is.
+  const std::unique_ptr<float[]> dout_bf16 = a.bf16 ? rounded_copy(dout, heads * lq * d, work) : nullptr;
+  const float* dout_in = a.bf16 ? dout_bf16.get() : dout;
   const Blocks bl = blocks_for(d, lq);
   const int64_t bq = bl.bq, bk = bl.bk;
   const int64_t nkb = ceil_div(lk, bk);
-  const int64_t work = heads * lq * lk * d;
   // Key-block groups per head: one (the task owns dq outright) unless there are too few heads.
   const int64_t groups = heads >= kMinTasks || nkb == 0 ? 1 : min64(nkb, ceil_div(kMinTasks, heads));
   const int64_t group_blocks = nkb == 0 ? 0 : ceil_div(nkb, groups);
@@ -320,7 +364,8 @@ void attention_backward(const AttentionArgs& a, const float* out, const float* d
   run_tasks(heads * groups, work, [&](int64_t t) {
     const int64_t bh = t / groups, g = t % groups, b = bh / a.heads;
     const float *q = a.q + bh * lq * d, *k = a.k + bh * lk * d, *v = a.v + bh * lk * d;
-    const float *o = out + bh * lq * d, *go = dout + bh * lq * d, *row_lse = lse + bh * lq;
+    const float *o = out + bh * lq * d, *go = dout_in + bh * lq * d, *go32 = dout + bh * lq * d;
+    const float* row_lse = lse + bh * lq;
     float* gq = groups > 1 ? dq_parts.get() + t * lq * d : dq + bh * lq * d;
     float* panels = scratch(0, static_cast<size_t>(2 * d * bk));
     float* acc = scratch(1, static_cast<size_t>(2 * bk * d));
@@ -332,8 +377,8 @@ void attention_backward(const AttentionArgs& a, const float* out, const float* d
     for (int64_t i = 0; i < lq; ++i) {
       V acc_v = vzero();
       int64_t t2 = 0;
-      for (; t2 + kLanes <= d; t2 += kLanes) acc_v = vfma(vload(go + i * d + t2), vload(o + i * d + t2), acc_v);
-      if (t2 < d) acc_v = vfma(vload_n(go + i * d + t2, int(d - t2)), vload_n(o + i * d + t2, int(d - t2)), acc_v);
+      for (; t2 + kLanes <= d; t2 += kLanes) acc_v = vfma(vload(go32 + i * d + t2), vload(o + i * d + t2), acc_v);
+      if (t2 < d) acc_v = vfma(vload_n(go32 + i * d + t2, int(d - t2)), vload_n(o + i * d + t2, int(d - t2)), acc_v);
       delta[i] = vsum(acc_v);
     }
     const int64_t off = lk - lq;
@@ -373,14 +418,14 @@ void attention_backward(const AttentionArgs& a, const float* out, const float* d
           int64_t j = 0;
           for (; j + kLanes <= valid; j += kLanes) {
             const V pj = vexp(vsub(vmul(vload(pr + j), vs), vl));
-            vstore(pr + j, pj);
-            vstore(dr + j, vmul(vmul(pj, vsub(vload(dr + j), vdl)), vs));
+            vstore(dr + j, stored(vmul(vmul(pj, vsub(vload(dr + j), vdl)), vs), a.bf16));
+            vstore(pr + j, stored(pj, a.bf16));
           }
           if (j < valid) {  // the partial last vector: only its first lanes are stored
             const int t = int(valid - j);
             const V pj = vexp(vsub(vmul(vload_n(pr + j, t), vs), vl));
-            vstore_n(pr + j, pj, t);
-            vstore_n(dr + j, vmul(vmul(pj, vsub(vload_n(dr + j, t), vdl)), vs), t);
+            vstore_n(dr + j, stored(vmul(vmul(pj, vsub(vload_n(dr + j, t), vdl)), vs), a.bf16), t);
+            vstore_n(pr + j, stored(pj, a.bf16), t);
           }
           zero_row(pr + valid, n - valid);
           zero_row(dr + valid, n - valid);

@@ -12,7 +12,16 @@
 //    in L2); then an MR×NR register tile accumulates over KC with one broadcast of A and NV vector loads of
 //    B per k. Threads split C into a tm×tn grid of sub-blocks chosen to minimise repacked data.
 // Both give each C element a fixed summation order over k, whatever the thread count (see matmul.h).
+//
+// matmul_bf16_forward always takes the blocked path, in one of two modes (see matmul.h for what it
+// computes): Bf16Emu turns each packed float32 panel into bf16-rounded values with every pair of rows
+// swapped (the odd k first, as VDPBF16PS adds it) and runs the float32 micro-kernel over them with denormal
+// sums flushed; Bf16Pairs (the avx512bf16 translation unit, NF_BF16_NATIVE) turns the panel into rows of
+// bf16 pairs, half as many, and runs VDPBF16PS. Both reuse the float32 packing, so the only new work is one
+// pass over each panel while it is in cache.
 #pragma once
+
+#include <cstring>
 
 #include "../simd.h"
 #include "../threadpool.h"
@@ -52,6 +61,22 @@ constexpr int64_t kSmallM = 16;
 constexpr int64_t kSmallMDot = 32;
 // Below this many multiply-adds a second thread costs more than it saves.
 constexpr int64_t kMinParallelWork = int64_t(1) << 17;
+
+enum class Mode { F32, Bf16Emu, Bf16Pairs };
+#if defined(NF_BF16_NATIVE)
+constexpr Mode kBf16Mode = Mode::Bf16Pairs;
+#else
+constexpr Mode kBf16Mode = Mode::Bf16Emu;
+#endif
+// K per block (matmul.h fixes the bf16 one, since it is part of the result's definition).
+template <Mode M>
+constexpr int64_t kc_of = M == Mode::F32 ? kKC : kBf16KC;
+// Packed rows per K block of kc elements: kc; kc rounded up to even (a zero row pads the last pair); one
+// row of pairs per two.
+template <Mode M>
+constexpr int64_t packed_k(int64_t kc) {
+  return M == Mode::F32 ? kc : M == Mode::Bf16Emu ? (kc + 1) / 2 * 2 : (kc + 1) / 2;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Packing (zero-padded to whole micro-panels, so the micro-kernel has no edge cases)
@@ -158,16 +183,117 @@ void pack_b(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, f
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The register tile: c[0:MR, 0:NR] (+)= pa (kc × MR) · pb (kc × NR) (+ bias[0:NR] on every row, if given)
-template <int MR>
-inline void micro_kernel(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
+// bf16 panels: a packed float32 panel (kc rows of w floats) rewritten as the bf16 mode's panel
+// (packed_k(kc) rows of w), from a staging buffer that the float32 packing has just filled (still in cache).
+
+// The widest panel: a B panel (kNR columns) or an A panel (kMR rows).
+constexpr int kMaxPanel = kNR > kMR ? kNR : kMR;
+// The missing row of an odd kc's last pair.
+alignas(64) constexpr float kZeroRow[kMaxPanel] = {};
+
+#if defined(NF_BF16_NATIVE)
+// Row q of dst holds w dwords: bf16(row 2q) in the low half, bf16(row 2q + 1) in the high half (VDPBF16PS's
+// element order). VCVTNE2PS2BF16 rounds as bf16_bits does (checked bit for bit by the tests), and one
+// VPERMW interleaves its two halves.
+inline void bf16_panel(const float* src, float* dst, int64_t kc, int64_t w) {
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                                              21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  for (int64_t q = 0; q < packed_k<Mode::Bf16Pairs>(kc); ++q) {
+    const float* even = src + 2 * q * w;
+    const float* odd = 2 * q + 1 < kc ? even + w : kZeroRow;
+    for (int64_t c = 0; c < w; c += kLanes) {
+      const int n = int(min64(kLanes, w - c));
+      const __m512bh both = _mm512_cvtne2ps_pbh(vload_n(odd + c, n), vload_n(even + c, n));
+      vstore_n(dst + q * w + c, _mm512_castsi512_ps(_mm512_permutexvar_epi16(interleave, (__m512i)both)), n);
+    }
+  }
+}
+
+// B[p0:p0+kc, j0:j0+nc] stored K×N straight into panels of pairs, without the float32 staging: rows 2q and
+// 2q + 1 are read in long runs, as pack_b's grouped path does (64×512×2048, one thread: 0.78 → 0.69 ms).
+inline void pack_b_pairs(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                                              21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const int64_t kq = packed_k<Mode::Bf16Pairs>(kc);
+  for (int64_t q = 0; q < kq; ++q) {
+    const float* even = g.b + (p0 + 2 * q) * g.ldb + j0;
+    const float* odd = 2 * q + 1 < kc ? even + g.ldb : nullptr;
+    for (int64_t j = 0; j < nc; j += kLanes) {
+      const int n = int(min64(kLanes, nc - j));
+      const __m512bh both = _mm512_cvtne2ps_pbh(odd ? vload_n(odd + j, n) : vzero(), vload_n(even + j, n));
+      const V dw = _mm512_castsi512_ps(_mm512_permutexvar_epi16(interleave, (__m512i)both));
+      // Column j of the panel j / kNR; the padding of a last, partial panel is the zeros of vload_n.
+      vstore(dst + (j / kNR) * kNR * kq + q * kNR + j % kNR, dw);
+    }
+    if (ceil_div(nc, kLanes) * kLanes < ceil_div(nc, kNR) * kNR)  // a last panel with a whole vector of padding
+      vstore(dst + (nc / kNR) * kNR * kq + q * kNR + kLanes, vzero());
+  }
+}
+#else
+// Rows 2q and 2q + 1 of dst are bf16(row 2q + 1) and bf16(row 2q): the odd one first, as VDPBF16PS adds it.
+inline void bf16_panel(const float* src, float* dst, int64_t kc, int64_t w) {
+  for (int64_t q = 0; q < packed_k<Mode::Bf16Emu>(kc) / 2; ++q) {
+    const float* even = src + 2 * q * w;
+    const float* odd = 2 * q + 1 < kc ? even + w : kZeroRow;
+    for (int64_t c = 0; c < w; c += kLanes) {
+      const int n = int(min64(kLanes, w - c));
+      vstore_n(dst + 2 * q * w + c, vbf16(vload_n(odd + c, n)), n);
+      vstore_n(dst + (2 * q + 1) * w + c, vbf16(vload_n(even + c, n)), n);
+    }
+  }
+}
+#endif
+
+// The panels of src (widths w[0…count), kc rows each, back to back) as the mode's panels at dst.
+inline void bf16_panels(const float* src, float* dst, int64_t kc, const int64_t* w, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    bf16_panel(src, dst, kc, w[i]);
+    src += w[i] * kc;
+    dst += w[i] * packed_k<kBf16Mode>(kc);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The register tile: c[0:MR, 0:NR] (+)= pa (kp × MR) · pb (kp × NR) (+ bias[0:NR] on every row, if given),
+// kp packed rows of the mode's panels.
+
+#if !defined(NF_SIMD_AVX512) && !defined(NF_SIMD_AVX2)
+// The emulation's step where MXCSR cannot flush denormals for it: one exact fma (the scalar build's vfma
+// rounds twice), then the flush.
+inline V vfma_bf16(V a, V b, V c) {
+#if defined(NF_SIMD_NEON)
+  const V r = vfma(a, b, c);
+  const uint32x4_t tiny = vcaltq_f32(r, vdupq_n_f32(1.17549435e-38f));
+  return vbslq_f32(tiny, vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(r), vdupq_n_u32(0x80000000u))), r);
+#else
+  V r;
+  for (int i = 0; i < kLanes; ++i) r.x[i] = bf16_fma(a.x[i], b.x[i], c.x[i]);
+  return r;
+#endif
+}
+#endif
+
+template <int MR, Mode M>
+inline void micro_kernel(int64_t kp, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
                          int64_t ldc, bool accumulate, const float* __restrict bias) {
   V acc[MR][kNV];
 #pragma GCC unroll 32
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) acc[r][v] = vzero();
-  for (int64_t p = 0; p < kc; ++p, pa += MR, pb += kNR) {
+#if defined(NF_SIMD_AVX512) || defined(NF_SIMD_AVX2)
+  // The emulation flushes denormal sums as VDPBF16PS does, by MXCSR's FTZ bit (the FMAs then give its bits
+  // exactly); only for the chains, not for the stores' additions. The empty asm statements pin the chains
+  // between the two MXCSR writes, which the compiler would otherwise be free to move them across.
+  [[maybe_unused]] unsigned csr = 0;
+  if constexpr (M == Mode::Bf16Emu) {
+    csr = _mm_getcsr();
+    _mm_setcsr(csr | 0x8000u);
+    for (int r = 0; r < MR; ++r)
+      for (int v = 0; v < kNV; ++v) __asm__ volatile("" : "+v"(acc[r][v]) : : "memory");
+  }
+#endif
+  for (int64_t p = 0; p < kp; ++p, pa += MR, pb += kNR) {
     V b[kNV];
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) b[v] = vload(pb + v * kLanes);
@@ -175,9 +301,29 @@ inline void micro_kernel(int64_t kc, const float* __restrict pa, const float* __
     for (int r = 0; r < MR; ++r) {
       const V a = vset1(pa[r]);
 #pragma GCC unroll 4
-      for (int v = 0; v < kNV; ++v) acc[r][v] = vfma(a, b[v], acc[r][v]);
+      for (int v = 0; v < kNV; ++v) {
+#if defined(NF_BF16_NATIVE)
+        if constexpr (M == Mode::Bf16Pairs) {
+          acc[r][v] = _mm512_dpbf16_ps(acc[r][v], (__m512bh)a, (__m512bh)b[v]);
+          continue;
+        }
+#elif !defined(NF_SIMD_AVX512) && !defined(NF_SIMD_AVX2)
+        if constexpr (M == Mode::Bf16Emu) {
+          acc[r][v] = vfma_bf16(a, b[v], acc[r][v]);
+          continue;
+        }
+#endif
+        acc[r][v] = vfma(a, b[v], acc[r][v]);
+      }
     }
   }
+#if defined(NF_SIMD_AVX512) || defined(NF_SIMD_AVX2)
+  if constexpr (M == Mode::Bf16Emu) {
+    for (int r = 0; r < MR; ++r)
+      for (int v = 0; v < kNV; ++v) __asm__ volatile("" : "+v"(acc[r][v]) : : "memory");
+    _mm_setcsr(csr);
+  }
+#endif
 #pragma GCC unroll 32
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
@@ -189,31 +335,60 @@ inline void micro_kernel(int64_t kc, const float* __restrict pa, const float* __
 }
 
 // The micro-kernel for a panel of h = kMR or a smaller multiple of kMRStep rows.
-template <int MR = kMR>
-inline void tile(int64_t h, int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, bool accumulate,
+template <Mode M, int MR = kMR>
+inline void tile(int64_t h, int64_t kp, const float* pa, const float* pb, float* c, int64_t ldc, bool accumulate,
                  const float* bias) {
   if constexpr (MR > kMRStep) {
-    if (h < MR) return tile<MR - kMRStep>(h, kc, pa, pb, c, ldc, accumulate, bias);
+    if (h < MR) return tile<M, MR - kMRStep>(h, kp, pa, pb, c, ldc, accumulate, bias);
   }
-  micro_kernel<MR>(kc, pa, pb, c, ldc, accumulate, bias);
+  micro_kernel<MR, M>(kp, pa, pb, c, ldc, accumulate, bias);
 }
 
 // C[m0:m1, n0:n1] of the blocked path, on the calling thread.
+template <Mode M>
 void blocked_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  const int64_t kc_max = min64(kKC, g.k);
-  float* pb = scratch(0, static_cast<size_t>(ceil_div(min64(kNC, n1 - n0), kNR) * kNR * kc_max));
-  float* pa = scratch(1, static_cast<size_t>(ceil_div(min64(kMC, m1 - m0), kMR) * kMR * kc_max));
+  constexpr int64_t kc_block = kc_of<M>;
+  // Room for the mode's panels (a row more than float32 when kc is odd).
+  const int64_t kc_max = min64(kc_block, g.k), rows_max = packed_k<M>(kc_max);
+  float* pb = scratch(0, static_cast<size_t>(ceil_div(min64(kNC, n1 - n0), kNR) * kNR * rows_max));
+  float* pa = scratch(1, static_cast<size_t>(ceil_div(min64(kMC, m1 - m0), kMR) * kMR * rows_max));
+  // The bf16 modes pack float32 panels into a staging buffer (A's block, or B's panels a group at a time)
+  // and rewrite them from there while they are in cache.
+  constexpr int64_t kStageCols = 8 * kNR;
+  float* stage = M == Mode::F32 ? nullptr : scratch(3, static_cast<size_t>(max64(kStageCols, kMC + kMR) * kc_max));
+  [[maybe_unused]] int64_t widths[kStageCols / kNR > kMC / kMRStep + 1 ? kStageCols / kNR : kMC / kMRStep + 1];
   alignas(64) float edge[kMR * kNR];
   for (int64_t jc = n0; jc < n1; jc += kNC) {
     const int64_t nc = min64(kNC, n1 - jc);
-    for (int64_t pc = 0; pc < g.k; pc += kKC) {
-      const int64_t kc = min64(kKC, g.k - pc);
+    for (int64_t pc = 0; pc < g.k; pc += kc_block) {
+      const int64_t kc = min64(kc_block, g.k - pc), kp = packed_k<M>(kc);
       const bool accumulate = g.accumulate || pc > 0;
       const float* bias = pc == 0 ? g.bias : nullptr;  // added once, with the first K block
-      pack_b(g, pc, kc, jc, nc, pb);
+      if constexpr (M == Mode::F32) {
+        pack_b(g, pc, kc, jc, nc, pb);
+      } else {
+#if defined(NF_BF16_NATIVE)
+        if (!g.trans_b) {
+          pack_b_pairs(g, pc, kc, jc, nc, pb);
+        } else
+#endif
+        for (int64_t j = 0; j < nc; j += kStageCols) {
+          const int64_t cols = min64(kStageCols, nc - j), count = ceil_div(cols, kNR);
+          pack_b(g, pc, kc, jc + j, cols, stage);
+          for (int64_t i = 0; i < count; ++i) widths[i] = kNR;
+          bf16_panels(stage, pb + j * kp, kc, widths, count);
+        }
+      }
       for (int64_t ic = m0; ic < m1; ic += kMC) {
         const int64_t mc = min64(kMC, m1 - ic);
-        pack_a(g, ic, mc, pc, kc, pa);
+        if constexpr (M == Mode::F32) {
+          pack_a(g, ic, mc, pc, kc, pa);
+        } else {
+          pack_a(g, ic, mc, pc, kc, stage);
+          int64_t count = 0;
+          for (int64_t ir = 0; ir < mc; ir += kMR) widths[count++] = panel_rows(min64(kMR, mc - ir));
+          bf16_panels(stage, pa, kc, widths, count);
+        }
         for (int64_t jr = 0; jr < nc; jr += kNR) {
           const int64_t nr = min64(kNR, nc - jr);
           for (int64_t ir = 0; ir < mc; ir += kMR) {
@@ -222,10 +397,10 @@ void blocked_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_
             const int64_t h = panel_rows(mr);
             const float* tile_bias = bias ? bias + jc + jr : nullptr;
             if (mr == h && nr == kNR) {
-              tile(h, kc, pa + ir * kc, pb + jr * kc, c, g.ldc, accumulate, tile_bias);
+              tile<M>(h, kp, pa + ir * kp, pb + jr * kp, c, g.ldc, accumulate, tile_bias);
             } else {
               // Same arithmetic into a full tile, then the valid part is added or copied.
-              tile(h, kc, pa + ir * kc, pb + jr * kc, edge, kNR, false, nullptr);
+              tile<M>(h, kp, pa + ir * kp, pb + jr * kp, edge, kNR, false, nullptr);
               for (int64_t r = 0; r < mr; ++r)
                 for (int64_t j = 0; j < nr; ++j) {
                   const float x = accumulate ? c[r * g.ldc + j] + edge[r * kNR + j] : edge[r * kNR + j];
@@ -239,6 +414,7 @@ void blocked_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_
   }
 }
 
+template <Mode M>
 void blocked(const GemmArgs& g, int threads) {
   // Split C into tm × tn sub-blocks; each thread repacks the A rows and B columns it needs, so pick the
   // grid that repacks least: tn·M·K + tm·K·N.
@@ -255,10 +431,11 @@ void blocked(const GemmArgs& g, int threads) {
   const int64_t nstep = ceil_div(ceil_div(g.n, tn), kNR) * kNR;
   parallel_for(int64_t(tm) * tn, [&](int64_t t) {
     const int64_t m0 = (t / tn) * mstep, n0 = (t % tn) * nstep;
-    if (m0 < g.m && n0 < g.n) blocked_block(g, m0, min64(m0 + mstep, g.m), n0, min64(n0 + nstep, g.n));
+    if (m0 < g.m && n0 < g.n) blocked_block<M>(g, m0, min64(m0 + mstep, g.m), n0, min64(n0 + nstep, g.n));
   });
 }
 
+#if !defined(NF_BF16_NATIVE)
 // ---------------------------------------------------------------------------------------------------
 // Few rows (M ≤ kSmallM, or kSmallMDot with B transposed). `a` is M×K row-major here (transA is
 // repacked first: it is tiny).
@@ -290,6 +467,8 @@ void small_m(const GemmArgs& g, int threads) {
   });
 }
 
+#endif
+
 // C (+)= bias on every row: the whole product when K = 0, and the bias of the few-row path with B not
 // transposed, whose tiles (shared with attention) know nothing of biases.
 void add_bias_rows(const GemmArgs& g) {
@@ -303,6 +482,7 @@ void add_bias_rows(const GemmArgs& g) {
 
 }  // namespace
 
+#if !defined(NF_BF16_NATIVE)
 void matmul_forward(const GemmArgs& g) {
   if (g.m <= 0 || g.n <= 0) return;
   if (g.k <= 0) return add_bias_rows(g);
@@ -317,8 +497,16 @@ void matmul_forward(const GemmArgs& g) {
     }
     small_m(g, threads);
   } else {
-    blocked(g, threads);
+    blocked<Mode::F32>(g, threads);
   }
+}
+#endif
+
+// Every shape takes the blocked path: the bf16 inputs must be rounded (packed) anyway.
+void matmul_bf16_forward(const GemmArgs& g) {
+  if (g.m <= 0 || g.n <= 0) return;
+  if (g.k <= 0) return add_bias_rows(g);
+  blocked<kBf16Mode>(g, g.m * g.n * g.k < kMinParallelWork ? 1 : num_threads());
 }
 
 }  // namespace nf::cpu::NF_ISA_NS

@@ -121,10 +121,12 @@ interface Call {
 }
 
 const threads = backend.info().threads, simd = backend.info().simd;
-afterAll(() => {
+const restore = () => {
   backend.setThreads(threads);
-  backend.setSimd(simd);
-});
+  backend.setSimd(simd, { lowPrecision: 'native' });
+  backend.setMatmulPrecision('high');
+};
+afterAll(restore);
 
 describe('fuzz: native entry points', () => {
   const recorded = record();
@@ -149,10 +151,7 @@ describe('fuzz: native entry points', () => {
       });
     const check = ({ name, args }: Call) => {
       typedOrOk(() => nb[name]!(...args));
-      if (name === 'setThreads' || name === 'setSimd') {
-        backend.setThreads(threads);
-        backend.setSimd(simd);
-      }
+      if (name.startsWith('set')) restore();
     };
     const text = new TextEncoder();
     await fuzz('native', fromTemplate, check, {

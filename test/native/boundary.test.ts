@@ -423,6 +423,9 @@ const CASES: Record<string, Cases> = {
   crossEntropyBackwardNaive: crossEntropyBackwardCases,
   setThreads: [['0', [0], InvalidArgumentError], ['a string', ['2'], InvalidArgumentError], ['too many', [1e6], InvalidArgumentError]],
   setSimd: [['unknown', ['sse9'], InvalidArgumentError], ['a number', [3], InvalidArgumentError]],
+  setLowPrecision: [['unknown', ['fast'], InvalidArgumentError], ['a boolean', [true], InvalidArgumentError]],
+  setMatmulPrecision: [['unknown', ['low'], InvalidArgumentError], ['missing', [], InvalidArgumentError]],
+  getMatmulPrecision: [], // takes no input
   releaseMemory: [], // takes nothing
   fmaPeak: [
     ['unknown simd', ['x', 0.01, 1], InvalidArgumentError],

@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  DTypeError, InvalidArgumentError, ops, OutOfRangeError, randn, ShapeError, tensor, type Tensor,
+  backend, DTypeError, InvalidArgumentError, ops, OutOfRangeError, randn, ShapeError, tensor, type Tensor,
 } from '../../lib/index.js';
 import { attentionBackward, attentionForward, type AttentionOptions } from '../../lib/ops/attention.js';
 import { bitsEqual, centralDifference, f32, gamma, SIMD_LEVELS, withSimd, withThreads } from '../helpers.js';
@@ -252,6 +252,56 @@ describe.each(SIMD_LEVELS)('attention forward and backward under %s', (simd) => 
         }
       }
       expect(out.some(Number.isNaN)).toBe(false);
+    });
+  });
+});
+
+// Precision 'medium' (attention.h): the products' operands rounded to bf16, sums in float32. Held against
+// the float64 oracle of the rounded q, k, v and dOut:
+// - lse, computed before any rounding of P: within the float32 bound of the naive kernel (it fails by far if
+//   q or k is not rounded: a score moves by ~2⁻⁹·Σ|q||k|);
+// - out and dv: the float32 bound plus 2⁻⁸ of Σ p|v| (Σ p|dOut|), since each kernel rounds P (the fused one
+//   before normalising it, the naive one after) to within half a bf16 unit, 2⁻⁹, and they may land either
+//   side of the oracle's P;
+// - dq and dk (dS rounded, and D read from the unrounded dOut): within 2⁻⁶ of the gradient's largest
+//   element plus D's rounding as it reaches them (with one key the oracle's dq is 0, the kernels' not).
+// Every case also differs from the float32 result by more than float32 rounding: the rounding happened.
+describe.each(SIMD_LEVELS)('attention with bf16 products (precision medium) under %s', (simd) => {
+  const bf16 = (x: Float32Array) => {
+    const u = new Uint32Array(Float32Array.from(x).buffer);
+    for (let i = 0; i < u.length; i++) u[i] = ((u[i]! + 0x7fff + ((u[i]! >>> 16) & 1)) & 0xffff0000) >>> 0; // finite data
+    return new Float32Array(u.buffer);
+  };
+  const abs = (x: Float32Array) => x.map(Math.abs);
+  it.each(CASES.filter((c) => c.lq * c.lk < 40_000))('$name', (c) => {
+    withSimd(simd, () => {
+      const { q, k, v, dOut, opts } = inputs(c);
+      const [qa, ka, va, ga] = [q, k, v, dOut].map((t) => t.toFloat32Array()) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const [qr, kr, vr, gr] = [qa, ka, va, ga].map(bf16) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const want = oracle(c, qr, kr, vr, gr), bound = naiveBounds(c, qr, kr, vr, gr);
+      const pv = oracle(c, qr, kr, abs(vr), abs(gr));  // out = Σ p|v|, dv = Σ p|dOut|
+      const fp32 = attentionForward(q, k, v, opts);
+      backend.setMatmulPrecision('medium');
+      try {
+        for (const naive of [false, true]) {
+          const f = attentionForward(q, k, v, opts, naive);
+          const g = attentionBackward(q, k, v, f, dOut, opts, naive);
+          const label = naive ? 'naive' : 'fused';
+          expectWithinBound(`${label} lse`, f.lse.toFloat32Array(), want.lse, bound.lse);
+          expectWithinBound(`${label} out`, f.out.toFloat32Array(), want.out, bound.out.map((b, i) => b + 2 ** -8 * pv.out[i]!));
+          expectWithinBound(`${label} dv`, g.dv.toFloat32Array(), want.dv, bound.dv.map((b, i) => b + 2 ** -8 * pv.dv[i]!));
+          // D's error, 2⁻⁹·Σ|dOut||out| per row, reaches dS through P and dq, dk through k and q.
+          const dErr = Math.abs(c.scale ?? 1 / Math.sqrt(c.d)) * maxAbs(Float64Array.from({ length: c.b * c.h * c.lq }, (_, i) =>
+            ga.subarray(i * c.d, (i + 1) * c.d).reduce((acc, x, t) => acc + Math.abs(x * want.out[i * c.d + t]!), 0)));
+          for (const key of ['dq', 'dk'] as const) {
+            const top = maxAbs(want[key]) + dErr * Math.max(maxAbs(Float64Array.from(kr)), maxAbs(Float64Array.from(qr)));
+            expectWithinBound(`${label} ${key}`, g[key].toFloat32Array(), want[key], bound[key].map((b) => b + 2 ** -6 * top));
+          }
+          if (c.lk > 1) expect(maxError(f.out.toFloat32Array(), Float64Array.from(fp32.out.toFloat32Array()))).toBeGreaterThan(2 ** -14 * maxAbs(want.out));
+        }
+      } finally {
+        backend.setMatmulPrecision('high');
+      }
     });
   });
 });
