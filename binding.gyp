@@ -19,7 +19,7 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
       "conditions": [
-        ["target_arch=='x64'", { "dependencies": ["nodeformer_avx2", "nodeformer_avx512", "nodeformer_avx512bf16"] }],
+        ["target_arch=='x64'", { "dependencies": ["nodeformer_avx2", "nodeformer_avx512", "nodeformer_avx512bf16", "nodeformer_avx512vnni"] }],
         ["target_arch=='arm64'", { "dependencies": ["nodeformer_neon"] }]
       ]
     }
@@ -47,6 +47,13 @@
           "sources": ["<!@(node scripts/native-sources.cjs avx512bf16)"],
           "cflags_cc": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx512bf16", "-mavx2", "-mfma"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx512bf16", "-mavx2", "-mfma"] }
+        },
+        {
+          "target_name": "nodeformer_avx512vnni",
+          "type": "static_library",
+          "sources": ["<!@(node scripts/native-sources.cjs avx512vnni)"],
+          "cflags_cc": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx512vnni", "-mavx2", "-mfma"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx512vnni", "-mavx2", "-mfma"] }
         }
       ]
     }],

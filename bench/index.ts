@@ -1,8 +1,9 @@
-// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer|decode|tokenizer|cuda|bible|serve]: every bench table but
-// bible (45 minutes of training) and serve (minutes of HTTP load), or the named ones. Figures move
-// ±30% between runs on a shared machine: read the ratios within one run.
+// npm run bench [-- matmul|attention|rows|elementwise|peak|transformer|decode|tokenizer|cuda|bible|precision|serve]: every bench
+// table but bible (45 minutes of training), precision (3 × 10 minutes of training) and serve (minutes of HTTP load), or the
+// named ones. Figures move ±30% between runs on a shared machine: read the ratios within one run.
 import { backend } from '../lib/index.js';
 import { benchBible } from './bible/bible.js';
+import { benchPrecisionCurves } from './bible/precision.js';
 import { benchCuda } from './cuda.js';
 import { benchDecode } from './decode/decode.js';
 import { benchAttention } from './ops/attention.js';
@@ -29,4 +30,5 @@ if (want('decode')) await benchDecode();
 if (want('tokenizer')) await benchTokenizer();
 if (want('cuda')) await benchCuda();
 if (only.includes('bible')) await benchBible();
+if (only.includes('precision')) await benchPrecisionCurves();
 if (only.includes('serve')) await benchServe();

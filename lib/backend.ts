@@ -17,8 +17,8 @@ export type Device = 'cpu' | 'cuda';
 
 export interface SimdOptions {
   /**
-   * 'emulate' runs the exact emulation of the low-precision instructions (the same bits, to test or
-   * compare); 'native' (the default) the CPU's instructions where it has them. Stays until changed.
+   * 'emulate' runs the exact emulation of the low-precision instructions (bf16 and int8: the same bits,
+   * to test or compare); 'native' (the default) the CPU's instructions where it has them. Stays until changed.
    */
   lowPrecision?: 'native' | 'emulate';
 }
@@ -35,6 +35,11 @@ export interface BackendInfo {
    * avx512 level) rather than their emulation, which gives the same bits more slowly.
    */
   bf16: boolean;
+  /**
+   * Whether int8 inference (`model.quantize('int8')`) multiplies with the CPU's VPDPBUSD (AVX512_VNNI
+   * with the avx512 level) rather than an exact emulation, which gives the same bits more slowly.
+   */
+  int8: boolean;
   /** Threads a kernel may use, the caller's included. */
   threads: number;
   /** CPUs this process may run on. */
@@ -104,6 +109,7 @@ export const backend = {
       simd: n.simd,
       supportedSimd: n.supportedSimd,
       bf16: n.bf16,
+      int8: n.int8,
       threads: n.threads,
       hardwareThreads: n.hardwareThreads,
       retainsFreedMemory: n.retainsFreedMemory,

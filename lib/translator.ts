@@ -23,7 +23,7 @@ import type { AttentionMap } from './decode/attention.js';
 import type { GenerateOptions } from './decode/options.js';
 import { FormatError, InvalidArgumentError } from './errors.js';
 import type { Hypothesis } from './decode/search.js';
-import { type SaveOptions, Transformer } from './nn/transformer.js';
+import { type LoadOptions, type SaveOptions, Transformer } from './nn/transformer.js';
 import { Tokenizer } from './tokenizer/tokenizer.js';
 
 const SHARED = 'tokenizer.json', SOURCE = 'source.tokenizer.json', TARGET = 'target.tokenizer.json';
@@ -68,13 +68,16 @@ export class Translator {
     this.target = target;
   }
 
-  /** A translator saved by {@link save} (or a training run's output folder). */
-  static async load(dir: string): Promise<Translator> {
+  /**
+   * A translator saved by {@link save} (or a training run's output folder); `{ quantize: 'int8' }`
+   * quantizes its model as it loads (see {@link Transformer.quantize}: int8 GEMMs in decoding).
+   */
+  static async load(dir: string, options?: LoadOptions): Promise<Translator> {
     if (typeof dir !== 'string' || dir === '') fail('a directory path', 'dir', dir);
     if (!existsSync(join(dir, 'config.json'))) throw new FormatError(`${dir} holds no translator: config.json is missing`);
     const tokenizers = await Translator.loadTokenizers(dir);
     if (tokenizers === null) throw new FormatError(`${dir} has a model but no tokenizer: expected ${SHARED}, or ${SOURCE} and ${TARGET}`);
-    return new Translator(await Transformer.load(dir), tokenizers.source, tokenizers.target);
+    return new Translator(await Transformer.load(dir, options), tokenizers.source, tokenizers.target);
   }
 
   /** The tokenizers of a translator folder (the same object twice when shared), or null when it has none. */

@@ -12,6 +12,7 @@ void register_backend(Napi::Env env, Napi::Object exports);
 void register_bench(Napi::Env env, Napi::Object exports);
 void register_matmul(Napi::Env env, Napi::Object exports);
 void register_matmul_packed(Napi::Env env, Napi::Object exports);
+void register_matmul_int8(Napi::Env env, Napi::Object exports);
 void register_activation(Napi::Env env, Napi::Object exports);
 void register_add(Napi::Env env, Napi::Object exports);
 void register_dropout(Napi::Env env, Napi::Object exports);
@@ -36,6 +37,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nf::napi::register_bench(env, exports);
   nf::napi::register_matmul(env, exports);
   nf::napi::register_matmul_packed(env, exports);
+  nf::napi::register_matmul_int8(env, exports);
   nf::napi::register_activation(env, exports);
   nf::napi::register_add(env, exports);
   nf::napi::register_dropout(env, exports);

@@ -26,6 +26,7 @@ struct X86Features {
   bool avx2_fma = false;
   bool avx512 = false;
   bool avx512_bf16 = false;
+  bool avx512_vnni = false;
 };
 
 X86Features detect_x86() {
@@ -43,38 +44,56 @@ X86Features detect_x86() {
              avx512vl = b & (1u << 31);
   f.avx2_fma = os_ymm && avx2 && fma;
   f.avx512 = f.avx2_fma && os_zmm && avx512f && avx512dq && avx512bw && avx512vl;
+  f.avx512_vnni = f.avx512 && (c & (1u << 11));
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512_bf16 = f.avx512 && (a & (1u << 5));
   return f;
 }
 #endif
 
-// Every kernel of one ISA namespace, in KernelTable's order, with the bf16 GEMM `bf16ns`'s.
-#define NF_KERNELS(isa, ns, bf16ns)                                                                            \
+// Every kernel of one ISA namespace, in KernelTable's order (the low-precision ones as emulations).
+#define NF_KERNELS(isa, ns)                                                                                    \
   KernelTable {                                                                                                \
-    isa, std::string(#bf16ns) == "avx512bf16", cpu::ns::matmul_forward, cpu::bf16ns::matmul_bf16_forward,      \
-        cpu::ns::matmul_packed_forward, cpu::ns::fma_peak, cpu::ns::activation_forward,  \
-        cpu::ns::activation_backward,                                                                          \
-        cpu::ns::add_bias_forward, cpu::ns::add_bias_backward, cpu::ns::add_forward, cpu::ns::dropout_forward,  \
-        cpu::ns::embedding_forward, cpu::ns::embedding_backward, cpu::ns::adam_update, cpu::ns::attention_forward,  \
-        cpu::ns::attention_backward, cpu::ns::layer_norm_forward, cpu::ns::layer_norm_backward, cpu::ns::softmax_forward, \
-        cpu::ns::softmax_backward, cpu::ns::cross_entropy_forward, cpu::ns::cross_entropy_backward \
+    isa, false, false, cpu::ns::matmul_forward, cpu::ns::matmul_bf16_forward, cpu::ns::matmul_int8_forward,    \
+        cpu::ns::matmul_packed_forward, cpu::ns::fma_peak, cpu::ns::activation_forward,                       \
+        cpu::ns::activation_backward, cpu::ns::add_bias_forward, cpu::ns::add_bias_backward,                   \
+        cpu::ns::add_forward, cpu::ns::dropout_forward, cpu::ns::embedding_forward,                            \
+        cpu::ns::embedding_backward, cpu::ns::adam_update, cpu::ns::attention_forward,                         \
+        cpu::ns::attention_backward, cpu::ns::layer_norm_forward, cpu::ns::layer_norm_backward,                \
+        cpu::ns::softmax_forward, cpu::ns::softmax_backward, cpu::ns::cross_entropy_forward,                   \
+        cpu::ns::cross_entropy_backward                                                                        \
   }
 
-// `native`: the low-precision kernels use the CPU's instructions where it has them.
-KernelTable table_for(Isa isa, bool native) {
+KernelTable isa_table(Isa isa) {
   switch (isa) {
 #if defined(__x86_64__)
-    case Isa::Avx512:
-      return native && cpu_has_bf16() ? NF_KERNELS(isa, avx512, avx512bf16) : NF_KERNELS(isa, avx512, avx512);
-    case Isa::Avx2: return NF_KERNELS(isa, avx2, avx2);
+    case Isa::Avx512: return NF_KERNELS(isa, avx512);
+    case Isa::Avx2: return NF_KERNELS(isa, avx2);
 #endif
 #if defined(__aarch64__)
-    case Isa::Neon: return NF_KERNELS(isa, neon, neon);
+    case Isa::Neon: return NF_KERNELS(isa, neon);
 #endif
-    default: return NF_KERNELS(Isa::Scalar, scalar, scalar);
+    default: return NF_KERNELS(Isa::Scalar, scalar);
   }
 }
 #undef NF_KERNELS
+
+// `native`: the low-precision kernels use the CPU's instructions where it has them (AVX-512 only so far).
+KernelTable table_for(Isa isa, bool native) {
+  KernelTable t = isa_table(isa);
+#if defined(__x86_64__)
+  if (isa == Isa::Avx512 && native && cpu_has_bf16()) {
+    t.bf16 = true;
+    t.matmul_bf16_forward = cpu::avx512bf16::matmul_bf16_forward;
+  }
+  if (isa == Isa::Avx512 && native && cpu_has_vnni()) {
+    t.int8 = true;
+    t.matmul_int8_forward = cpu::avx512vnni::matmul_int8_forward;
+  }
+#else
+  (void)native;
+#endif
+  return t;
+}
 
 // One immutable table per ISA and low-precision choice, built once; switching swaps which one is current.
 const KernelTable& table(Isa isa, bool native) {
@@ -104,6 +123,15 @@ const char* isa_name(Isa isa) {
 bool cpu_has_bf16() {
 #if defined(__x86_64__)
   static const bool has = detect_x86().avx512_bf16;
+  return has;
+#else
+  return false;
+#endif
+}
+
+bool cpu_has_vnni() {
+#if defined(__x86_64__)
+  static const bool has = detect_x86().avx512_vnni;
   return has;
 #else
   return false;

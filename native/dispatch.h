@@ -1,7 +1,7 @@
 // Runtime ISA choice: the kernel table holds the best variant this CPU and OS support, chosen once at
 // load; NODEFORMER_ISA=scalar|avx2|avx512 (or set_isa, for tests) forces a lower one. Within an ISA, the
-// low-precision kernels use the CPU's bf16 instructions where it has them (AVX512_BF16 with avx512), or
-// else their exact emulation; NODEFORMER_LOW_PRECISION=emulate (or set_native_low_precision(false))
+// low-precision kernels use the CPU's instructions where it has them (AVX512_BF16, AVX512_VNNI with
+// avx512), or else their exact emulation; NODEFORMER_LOW_PRECISION=emulate (or set_native_low_precision(false))
 // forces the emulation, which gives the same bits.
 #pragma once
 
@@ -18,6 +18,7 @@
 #include "kernels/fma_peak.h"
 #include "kernels/layer_norm.h"
 #include "kernels/matmul.h"
+#include "kernels/matmul_int8.h"
 #include "kernels/matmul_packed.h"
 #include "kernels/softmax.h"
 
@@ -30,8 +31,10 @@ const char* isa_name(Isa isa);
 struct KernelTable {
   Isa isa;
   bool bf16;  // matmul_bf16_forward runs the CPU's bf16 instructions (not their emulation)
+  bool int8;  // matmul_int8_forward runs VPDPBUSD (AVX512_VNNI)
   cpu::MatmulFn matmul_forward;
   cpu::MatmulFn matmul_bf16_forward;
+  cpu::MatmulInt8Fn matmul_int8_forward;
   cpu::MatmulPackedFn matmul_packed_forward;
   cpu::FmaPeakFn fma_peak;
   cpu::ActivationForwardFn activation_forward;
@@ -69,8 +72,10 @@ Isa set_isa(const std::string& name);
 // the emulation everywhere; applies to the current ISA and any selected later.
 void set_native_low_precision(bool native);
 
-// Whether this CPU and OS have the instructions of the native bf16 kernels (AVX512_BF16 with AVX-512).
+// Whether this CPU and OS have the instructions of the native bf16 kernels (AVX512_BF16 with AVX-512)
+// and of the native int8 kernels (AVX512_VNNI with AVX-512).
 bool cpu_has_bf16();
+bool cpu_has_vnni();
 
 // backend.setMatmulPrecision, one setting per process (as PyTorch's): on the CPU, 'medium' gives the GEMMs
 // bf16 inputs (matmul_bf16() is true), 'high' and 'highest' float32; CUDA reads it through set_tf32.

@@ -1,12 +1,12 @@
 // Prints the native sources of one group, for binding.gyp (CMakeLists.txt applies the same rule with
 // file(GLOB)): a file named *_<isa>.cc under native/kernels is built only into that ISA's library, with
 // that ISA's compiler flags; every other .cc under native/ is built with baseline flags.
-//   node scripts/native-sources.cjs base|avx2|avx512|avx512bf16|neon
+//   node scripts/native-sources.cjs base|avx2|avx512|avx512bf16|avx512vnni|neon
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
-const ISAS = ['avx2', 'avx512', 'avx512bf16', 'neon'];
+const ISAS = ['avx2', 'avx512', 'avx512bf16', 'avx512vnni', 'neon'];
 const group = process.argv[2];
 if (group !== 'base' && !ISAS.includes(group)) {
   console.error(`usage: native-sources.cjs base|${ISAS.join('|')}`);

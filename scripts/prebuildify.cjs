@@ -26,7 +26,7 @@ const ROOT = path.join(__dirname, '..');
 const NAME = 'nodeformer';
 /** Debian's name for each architecture's toolchain: the tool prefix, its package, and the ELF e_machine. */
 const ARCHES = {
-  x64: { prefix: 'x86_64-linux-gnu-', apt: 'g++-x86-64-linux-gnu', machine: 62, isaLibs: ['nodeformer_avx2', 'nodeformer_avx512', 'nodeformer_avx512bf16'] },
+  x64: { prefix: 'x86_64-linux-gnu-', apt: 'g++-x86-64-linux-gnu', machine: 62, isaLibs: ['nodeformer_avx2', 'nodeformer_avx512', 'nodeformer_avx512bf16', 'nodeformer_avx512vnni'] },
   arm64: { prefix: 'aarch64-linux-gnu-', apt: 'g++-aarch64-linux-gnu', machine: 183, isaLibs: ['nodeformer_neon'] },
 };
 const ALL = Object.keys(ARCHES);

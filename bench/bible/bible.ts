@@ -32,7 +32,7 @@ export const RECIPE = {
   lr: 2, warmup: 2000, schedule: 'noam', labelSmoothing: 0.1, batchTokens: 4000, maxLength: 128, seed: 0,
 } as const;
 
-const COLUMNS = { srcColumn: 'english_web', tgtColumn: 'spanish_rv1909' };
+export const COLUMNS = { srcColumn: 'english_web', tgtColumn: 'spanish_rv1909' };
 
 function recipeFlags(): string[] {
   const r = RECIPE;
@@ -77,13 +77,16 @@ async function sameBatches(dir: string, out: string, threads: number): Promise<A
   return rows;
 }
 
-/** Runs (or resumes) `nodeformer train` for MINUTES of training; its output goes to out/train.log. */
-function train(dir: string, run: string, minutes: number, threads: number, log: string): Promise<number> {
+/**
+ * Runs (or resumes) `nodeformer train` for `minutes` of training with the recipe (`extra` flags override
+ * it); its output goes to `log`.
+ */
+export function train(dir: string, run: string, minutes: number, threads: number, log: string, extra: string[] = []): Promise<number> {
   const args = [
     '--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'lib/cli/bin.ts'), 'train',
     '--data', join(dir, 'train.tsv'), '--valid', join(dir, 'valid.tsv'), '--src-column', COLUMNS.srcColumn, '--tgt-column', COLUMNS.tgtColumn,
     '--out', run, '--minutes', `${minutes}`, '--eval-every', '1000000', '--eval-every-minutes', '10', '--bleu-samples', '200',
-    '--threads', `${threads}`, ...recipeFlags(),
+    '--threads', `${threads}`, ...recipeFlags(), ...extra,
   ];
   const fd = openSync(log, 'a');
   const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });

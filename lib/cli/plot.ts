@@ -109,7 +109,8 @@ function ticks(lo: number, hi: number): number[] {
 
 const label = (t: number) => (Math.abs(t) >= 1e4 || (t !== 0 && Math.abs(t) < 1e-2) ? t.toExponential(1) : String(Number(t.toPrecision(4))));
 
-function movingAverage(values: readonly number[], window: number): number[] {
+/** The mean of each value and the up to window − 1 before it. */
+export function movingAverage(values: readonly number[], window: number): number[] {
   let sum = 0;
   return values.map((v, i) => {
     sum += v;

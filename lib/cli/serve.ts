@@ -11,9 +11,11 @@ import { type BatchOptions, BatchedTranslator } from '../serve/batched.js';
 import { createTranslationServer } from '../serve/server.js';
 import { UsageError } from './errors.js';
 import { loadTranslator } from './load.js';
+import type { Quantization } from '../nn/transformer.js';
 
 export interface ServeFlags {
   model?: string;
+  quantize?: Quantization;
   port: number;
   host: string;
   maxBatchTokens?: number;
@@ -28,7 +30,7 @@ const EXIT_ON_SECOND: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, S
 
 export async function serveCommand(flags: ServeFlags): Promise<void> {
   const options = batchOptions(flags);
-  const batched = new BatchedTranslator(await loadTranslator(flags.model), options);
+  const batched = new BatchedTranslator(await loadTranslator(flags.model, flags.quantize), options);
   const name = flags.model ?? 'the shipped model';
   const { server, shutdown } = createTranslationServer(batched, { modelName: name });
   try {

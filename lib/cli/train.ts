@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { backend } from '../backend.js';
+import { backend, type MatmulPrecision } from '../backend.js';
 import { encodePairs } from '../data/encode.js';
 import { filterByLength } from '../data/filter.js';
 import { readPairs } from '../data/read_pairs.js';
@@ -32,10 +32,12 @@ export interface TrainFlags {
   dModel: number; heads: number; layers: number; ffn: number; dropout: number; normFirst?: boolean; tieEmbeddings?: boolean;
   maxLength: number; lr: number; warmup: number; schedule: 'noam' | 'constant' | 'cosine'; labelSmoothing: number;
   batchTokens: number; accumulate: number; evalEvery: number; evalEveryMinutes?: number; bleuSamples: number; keep: number; seed: number; threads?: number;
+  precision: MatmulPrecision;
 }
 
 export async function trainCommand(f: TrainFlags): Promise<void> {
   if (f.threads !== undefined) backend.setThreads(f.threads);
+  backend.setMatmulPrecision(f.precision);
   for (const file of [f.data, f.valid]) if (file !== undefined && !existsSync(file)) throw new UsageError(`no such file: ${file}`);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const columns = { srcColumn: f.srcColumn, tgtColumn: f.tgtColumn };

@@ -9,13 +9,17 @@ import type { LayerNorm } from '../nn/layer_norm.js';
 import type { Transformer } from '../nn/transformer.js';
 import { DeviceArray, download } from '../tensor/device_array.js';
 import { data, type F32, type Tensor } from '../tensor/tensor.js';
-import { weightPacker } from './packed.js';
+import { type Int8Pack, int8Packer, weightPacker } from './packed.js';
 
-/** y = x·Wᵀ (+ b) for W [n, k]: the weight as stored, and packed for the CPU (null on the GPU). */
+/**
+ * y = x·Wᵀ (+ b) for W [n, k]: the weight as stored, and packed for the CPU (null on the GPU): as float32,
+ * or as int8 for a quantized model.
+ */
 export interface Projection {
   w: F32;
   b: F32 | null;
   packed: Float32Array | null;
+  int8: Int8Pack | null;
   n: number;
   k: number;
 }
@@ -35,16 +39,19 @@ export const norm = (n: LayerNorm): Norm => ({ gamma: weight(n.weight), beta: we
  * weight w [·, k] (and of its bias), packed under `name` (unique per model) on the CPU.
  */
 export function projections(model: Transformer, generation: number) {
-  const pack = model.device === 'cpu' ? weightPacker(model, generation) : null;
+  const cpu = model.device === 'cpu', int8 = cpu && model.quantization === 'int8';
+  const pack = cpu && !int8 ? weightPacker(model, generation) : null;
+  const pack8 = int8 ? int8Packer(model, generation) : null;
   return (name: string, w: Tensor, b: Tensor | null, k: number, from = 0, n = w.shape[0]! - from): Projection => ({
     w: weight(w).subarray(from * k, (from + n) * k), b: b === null ? null : weight(b).subarray(from, from + n),
-    packed: pack === null ? null : pack(name, w, from, n, k), n, k,
+    packed: pack === null ? null : pack(name, w, from, n, k), int8: pack8 === null ? null : pack8(name, w, from, n, k), n, k,
   });
 }
 
-/** out [rows, n] = x [rows, k]·Wᵀ (+ b): against the packed weight on the CPU. */
+/** out [rows, n] = x [rows, k]·Wᵀ (+ b): against the packed weight on the CPU (int8 or float32). */
 export function linear(out: F32, x: F32, rows: number, p: Projection): F32 {
-  if (p.packed !== null) native().matmulPackedForward(out, x, p.packed, rows, p.k, p.n, 1, null, p.b);
+  if (p.int8 !== null) native().matmulInt8Forward(out as Float32Array, x as Float32Array, p.int8.packed, p.int8.scales, rows, p.k, p.n, p.b);
+  else if (p.packed !== null) native().matmulPackedForward(out, x, p.packed, rows, p.k, p.n, 1, null, p.b);
   else native().matmulForward(out, x, p.w, rows, p.k, p.n, false, true, false, 1, null, null, p.b);
   return out;
 }

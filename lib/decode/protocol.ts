@@ -9,8 +9,11 @@ import type { Hypothesis } from './search.js';
 
 /** Main → worker. */
 export type Request =
-  /** The model: its config and every parameter and buffer by name, in shared memory (no copy). */
-  | { type: 'model'; config: ResolvedConfig; weights: Record<string, Float32Array> }
+  /**
+   * The model: its config and every parameter and buffer by name, in shared memory (no copy), and the
+   * int8 scales of a quantized model's matrices by name (copied: a few KiB).
+   */
+  | { type: 'model'; config: ResolvedConfig; weights: Record<string, Float32Array>; int8: Record<string, Float32Array> | null }
   | {
     type: 'generate';
     id: number;

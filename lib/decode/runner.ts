@@ -143,6 +143,7 @@ abstract class Channel {
 class WorkerChannel extends Channel {
   readonly #worker: Worker;
   #sent: Float32Array[] = [];
+  #sentInt8 = false;
 
   constructor() {
     super();
@@ -169,12 +170,15 @@ class WorkerChannel extends Channel {
     void this.#worker.terminate();
   }
 
-  // Sends the weights when the worker has not seen these exact arrays (first call, or storage replaced).
+  // Sends the weights when the worker has not seen these exact arrays (first call, or storage replaced) or
+  // the model has been quantized since (in place: the same arrays).
   #shareWeights(model: Transformer): void {
     const named = [...model.stateDict()].map(([name, t]) => [name, shareStorage(t)] as const);
-    if (named.length === this.#sent.length && named.every(([, a], i) => a === this.#sent[i])) return;
+    const int8 = model.quantization === 'int8';
+    if (int8 === this.#sentInt8 && named.length === this.#sent.length && named.every(([, a], i) => a === this.#sent[i])) return;
     this.#sent = named.map(([, a]) => a);
-    const request: Request = { type: 'model', config: model.config, weights: Object.fromEntries(named) };
+    this.#sentInt8 = int8;
+    const request: Request = { type: 'model', config: model.config, weights: Object.fromEntries(named), int8: model.int8ScalesByName() };
     this.#worker.postMessage(request);
   }
 }

@@ -31,6 +31,7 @@ port.on('message', (m: Request) => {
     // Requests already decoding keep the model they started with; the next ones get this one.
     const built = withoutInit(() => new Transformer(m.config));
     for (const [name, t] of built.stateDict()) adoptStorage(t, m.weights[name]!);
+    if (m.int8 !== null) built.adoptInt8Scales(m.int8);
     model = built.eval();
     return;
   }

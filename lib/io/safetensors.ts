@@ -8,12 +8,13 @@
  *   the rest  the tensors' raw little-endian bytes; offsets count from the start of this region
  *
  * Writing gives tensors in sorted name order: int32 tensors as I32, float32 tensors as F32 by default, or
- * narrowed to F16 or BF16 with `{ dtype: 'F16' | 'BF16' }` (half the bytes: how model weights are shipped).
+ * narrowed to F16 or BF16 with `{ dtype: 'F16' | 'BF16' }` (half the bytes: how model weights are shipped),
+ * and named float32 tensors of integers as I8 with `{ int8: names }` (a quantized model's int8 values).
  * Narrowing rounds to nearest, ties to even, as PyTorch's `.to(torch.float16)` does: NaN stays a (quiet)
  * NaN, ±Infinity and -0 stay, F16 overflows to ±Infinity from 65520 (65504 is its largest finite value)
  * and keeps subnormals down to 2^-24; see half.ts.
  *
- * Reading takes F32 and I32 as they are, converts F64, F16 and BF16 to float32 (F16 and BF16 exactly)
+ * Reading takes F32 and I32 as they are, converts F64, F16, BF16 and I8 to float32 (all but F64 exactly)
  * and I64 (PyTorch's type for index buffers) to int32, and checks everything the reference reader checks,
  * and gaps too: the ranges must tile the data exactly, with no overlap, gap or trailing byte. A bad file
  * is a FormatError that says what is wrong where; nothing is read out of bounds, and the tensors own
@@ -45,6 +46,11 @@ const FLOAT_DTYPES: readonly SafetensorsFloatDType[] = ['F32', 'F16', 'BF16'];
 export interface SafetensorsWriteOptions {
   /** The dtype of the float32 tensors in the file (default 'F32'); 'F16' and 'BF16' round to nearest even. */
   dtype?: SafetensorsFloatDType;
+  /**
+   * Names of float32 tensors holding integers in [-128, 127] (a quantized model's int8 values) to store as
+   * I8, a byte each; any other value is an OutOfRangeError.
+   */
+  int8?: ReadonlySet<string>;
 }
 
 export interface SafetensorsContents {
@@ -64,6 +70,7 @@ const READ_DTYPES = {
   BF16: { bytes: 2, to: 'float32' },
   I32: { bytes: 4, to: 'int32' },
   I64: { bytes: 8, to: 'int32' },
+  I8: { bytes: 1, to: 'float32' },
 } as const;
 type ReadDType = keyof typeof READ_DTYPES;
 const READ_DTYPE_LIST = Object.keys(READ_DTYPES).join(', ');
@@ -97,32 +104,46 @@ function checkMetadata(metadata: unknown): Record<string, string> | undefined {
   return metadata as Record<string, string>;
 }
 
-function checkWriteOptions(options: unknown): SafetensorsFloatDType {
-  const o = checkOptions<SafetensorsWriteOptions>(options, 'options', ['dtype']);
-  return o.dtype === undefined ? 'F32' : checkOneOf(o.dtype, 'options.dtype', FLOAT_DTYPES);
+function checkWriteOptions(options: unknown): { floatDType: SafetensorsFloatDType; int8: ReadonlySet<string> } {
+  const o = checkOptions<SafetensorsWriteOptions>(options, 'options', ['dtype', 'int8']);
+  if (o.int8 !== undefined && !(o.int8 instanceof Set)) fail('a Set of tensor names', 'options.int8', o.int8);
+  return { floatDType: o.dtype === undefined ? 'F32' : checkOneOf(o.dtype, 'options.dtype', FLOAT_DTYPES), int8: o.int8 ?? new Set() };
+}
+
+/** The float32 tensor `name`'s values as I8 bytes; each must be an integer in [-128, 127]. */
+function narrowInt8(x: Float32Array, name: string): Int8Array {
+  const bad = x.findIndex((v) => !(Number.isInteger(v) && v >= -128 && v <= 127));
+  if (bad >= 0) throw new OutOfRangeError(`Expected int8 values (integers in [-128, 127]) in '${name}' but element ${bad} is ${x[bad]}`);
+  return Int8Array.from(x);
 }
 
 /**
  * The bytes of a safetensors file holding `tensors` and the string `metadata`: int32 tensors as I32,
- * float32 tensors as `options.dtype` (F32, or narrowed to F16 / BF16).
+ * float32 tensors as `options.dtype` (F32, or narrowed to F16 / BF16), those named in `options.int8` as I8.
  */
 export function encodeSafetensors(
   tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>, options?: SafetensorsWriteOptions,
 ): Uint8Array {
   const entries = entriesOf(tensors);
   const meta = checkMetadata(metadata);
-  const floatDType = checkWriteOptions(options);
+  const { floatDType, int8 } = checkWriteOptions(options);
+  for (const name of int8) {
+    if (!entries.some(([n, t]) => n === name && t.dtype === 'float32')) fail('names of float32 tensors', 'options.int8', name);
+  }
+  const dtypeOf = (name: string, t: Tensor) => (t.dtype !== 'float32' ? 'I32' : int8.has(name) ? 'I8' : floatDType);
   // Host copies, read once: toFloat32Array / toInt32Array work on any device and throw on a disposed tensor.
-  const datas = entries.map(([, t]): Float32Array | Int32Array | Uint16Array => {
-    if (t.dtype !== 'float32') return t.toInt32Array();
-    return floatDType === 'F32' ? t.toFloat32Array() : narrowFloat32(t.toFloat32Array(), floatDType);
+  const datas = entries.map(([name, t]): Float32Array | Int32Array | Uint16Array | Int8Array => {
+    const dtype = dtypeOf(name, t);
+    if (dtype === 'I32') return t.toInt32Array();
+    if (dtype === 'I8') return narrowInt8(t.toFloat32Array(), name);
+    return dtype === 'F32' ? t.toFloat32Array() : narrowFloat32(t.toFloat32Array(), dtype);
   });
   const header: Record<string, unknown> = {};
   if (meta !== undefined) header[METADATA_KEY] = meta;
   let offset = 0;
   entries.forEach(([name, t], i) => {
     const end = offset + datas[i]!.byteLength;
-    header[name] = { dtype: t.dtype === 'float32' ? floatDType : 'I32', shape: t.shape, data_offsets: [offset, end] };
+    header[name] = { dtype: dtypeOf(name, t), shape: t.shape, data_offsets: [offset, end] };
     offset = end;
   });
   const json = utf8Encoder.encode(JSON.stringify(header));
@@ -299,7 +320,9 @@ function readData(bytes: Uint8Array, start: number, e: Entry, src: string): Floa
     return out;
   }
   const out = new Float32Array(e.size);
-  if (e.dtype === 'F64') {
+  if (e.dtype === 'I8') {
+    for (let i = 0; i < e.size; i++) out[i] = view.getInt8(i);
+  } else if (e.dtype === 'F64') {
     for (let i = 0; i < e.size; i++) out[i] = view.getFloat64(8 * i, true); // rounds to nearest; beyond float32 → ±Infinity
   } else if (e.dtype === 'BF16') {
     // A bfloat16 is the top half of a float32: exact.

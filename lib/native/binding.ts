@@ -26,6 +26,7 @@ export interface NativeInfo {
   simd: Simd;
   supportedSimd: Simd[];
   bf16: boolean;
+  int8: boolean;
   threads: number;
   hardwareThreads: number;
   retainsFreedMemory: boolean;
@@ -70,6 +71,14 @@ export interface NativeBinding {
   matmulPackedSize(n: number, k: number): number;
   /** packed ← w [n, k] (a Linear layer's weight) in the layout of matmulPackedForward; CPU only. */
   matmulPack(packed: F32, w: F32, n: number, k: number): void;
+  /** q [rows·k] and scales [rows] ← x [rows, k]: symmetric per-row int8 (native/kernels/matmul_int8.h). */
+  quantizeRows(q: Int8Array, scales: F32, x: F32, rows: number, k: number): void;
+  matmulInt8PackedBytes(n: number, k: number): number;
+  matmulInt8Pack(packed: Int8Array, wq: Int8Array, n: number, k: number): void;
+  /** y [m, n] = dequant(quant(x [m, k]) · wqᵀ) (+ bias [n]) against matmulInt8Pack's packed weight. */
+  matmulInt8Forward(y: F32, x: F32, packed: Int8Array, wScales: F32, m: number, k: number, n: number, bias: F32 | null): void;
+  /** The same from the unpacked wq [n, k], by the reference loops. */
+  matmulInt8ForwardNaive(y: F32, x: F32, wq: Int8Array, wScales: F32, m: number, k: number, n: number, bias: F32 | null): void;
   /**
    * c [batch, m, n] = a_i [m, k] · wᵀ (+ bias [n] on every row) with w packed by matmulPack, a_i at
    * aOffsets[i] (null: contiguous batches); CPU only. See native/bindings/matmul_packed.cc.

@@ -22,11 +22,13 @@ import { checkInteger, checkOneOf, checkOptions, describe, quoteList } from '../
 import { generate, stream } from '../decode/generate.js';
 import type { GenerateOptions } from '../decode/options.js';
 import type { Hypothesis } from '../decode/search.js';
-import { FormatError, InvalidArgumentError } from '../errors.js';
+import { isGradEnabled } from '../autograd/tape.js';
+import { DeviceError, FormatError, InvalidArgumentError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { decodeSafetensors, loadSafetensors, type SafetensorsFloatDType, saveSafetensors } from '../io/safetensors.js';
+import { dequantize, int8Matrices, int8Values, quantizeMatrices } from '../quantize/int8.js';
 import { Rng } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { cpuData, Tensor } from '../tensor/tensor.js';
 import { type ResolvedConfig, resolveConfig, type TransformerConfig } from './config.js';
 import { Decoder } from './decoder.js';
 import { Embedding } from './embedding.js';
@@ -47,9 +49,23 @@ const CONFIG_FILE = 'config.json';
 const WEIGHTS_FILE = 'model.safetensors';
 
 export interface SaveOptions {
-  /** How the weights are stored: 'F32' (default), or 'F16' / 'BF16' (half the size, rounded to nearest even). */
+  /**
+   * How the float32 weights are stored: 'F32' (default), or 'F16' / 'BF16' (half the size, rounded to
+   * nearest even). A quantized model's matrices are always stored as their int8 values (I8).
+   */
   dtype?: SafetensorsFloatDType;
 }
+
+export interface LoadOptions {
+  /** 'int8': quantize the model as it loads (as {@link Transformer.quantize}); a quantized checkpoint is int8 anyway. */
+  quantize?: Quantization;
+}
+
+/** How a model's matrices are stored: int8 values with a float32 scale per row (see `quantize`). */
+export type Quantization = 'int8';
+
+// A quantized matrix `name` is saved as its int8 values under `name` (I8) and its scales under `name.scale`.
+const SCALE_SUFFIX = '.scale';
 
 export class Transformer extends Module {
   readonly config: ResolvedConfig;
@@ -61,6 +77,8 @@ export class Transformer extends Module {
   readonly generator: Linear;
   // The generator every Dropout layer draws its mask seeds from (initialisation drew from it first).
   readonly #rng: Rng;
+  // Per-row scales of each quantized matrix (by tensor), or null while the model is float32.
+  #int8: Map<Tensor, Float32Array> | null = null;
 
   constructor(config: TransformerConfig) {
     super();
@@ -106,6 +124,7 @@ export class Transformer extends Module {
 
   /** @internal {@link encode} on an already padded batch. */
   encodeIds(ids: Tensor, lengths: Int32Array): Tensor {
+    this.#checkInference();
     return this.encoder.forward(this.positionalEncoding.forward(this.srcEmbedding.forward(ids)), lengths);
   }
 
@@ -120,6 +139,7 @@ export class Transformer extends Module {
 
   /** @internal {@link decode} on an already padded batch. */
   decodeIds(ids: Tensor, lengths: Int32Array, memory: Tensor, srcLengths: Int32Array): Tensor {
+    this.#checkInference();
     const x = this.positionalEncoding.forward(this.tgtEmbedding.forward(ids));
     return this.generator.forward(this.decoder.forward(x, memory, lengths, srcLengths));
   }
@@ -184,19 +204,85 @@ export class Transformer extends Module {
   }
 
   /**
+   * Quantizes the model in place for inference and returns it: every matrix (each Linear's weight, the
+   * attention projections, the generator, both embedding tables) keeps int8 values with a float32 scale
+   * per row (symmetric, as CTranslate2), and holds their dequantized values in float32. `generate` (and
+   * the Translator) then multiply with int8 GEMMs on the CPU, quantizing the activations per row at run
+   * time; `forward` under `noGrad` computes with the dequantized weights in float32; `save` writes the
+   * int8 values (about a quarter of the bytes). Training a quantized model is an InvalidArgumentError
+   * (forward outside noGrad), which changes nothing. CPU models only; quantizing twice changes nothing.
+   *
+   * @example
+   * const model = (await Transformer.load('models/en-es')).quantize('int8');
+   * await model.generate([[5, 9, 2]]);
+   */
+  quantize(kind: Quantization): this {
+    checkOneOf(kind, 'kind', ['int8'] as const);
+    if (this.device !== 'cpu') throw new DeviceError(`quantize('int8') needs a CPU model but this one is on ${this.device}; quantize it before moving it`);
+    this.#int8 ??= quantizeMatrices(this);
+    return this;
+  }
+
+  /** 'int8' once {@link quantize}d (or loaded from a quantized checkpoint), else null. */
+  get quantization(): Quantization | null {
+    return this.#int8 === null ? null : 'int8';
+  }
+
+  /** @internal The per-row scales of quantized matrix `w`, or null (a float32 model or matrix). */
+  int8Scales(w: Tensor): Float32Array | null {
+    return this.#int8?.get(w) ?? null;
+  }
+
+  /** @internal Every quantized matrix's scales by its name (what a decoding worker needs), or null. */
+  int8ScalesByName(): Record<string, Float32Array> | null {
+    const int8 = this.#int8;
+    return int8 === null ? null : Object.fromEntries(int8Matrices(this).map(([name, w]) => [name, int8.get(w)!]));
+  }
+
+  /** @internal Marks this model, whose matrices already hold q·s, as quantized with these scales. */
+  adoptInt8Scales(scales: Record<string, Float32Array>): void {
+    const matrices = int8Matrices(this);
+    const missing = matrices.filter(([name, w]) => scales[name]?.length !== w.shape[0]).map(([name]) => name);
+    if (missing.length > 0) throw new FormatError(`Expected int8 scales for every matrix, one per row, but ${quoteList(missing, 3)} have none or the wrong count`);
+    this.#int8 = new Map(matrices.map(([name, w]) => [w, scales[name]!]));
+  }
+
+  override loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, opts?: Parameters<Module['loadStateDict']>[1]): void {
+    if (this.#int8 !== null) throw new InvalidArgumentError('Cannot load a state dict into a quantized model (its scales would no longer match): load it into a float32 model, then quantize');
+    super.loadStateDict(state, opts);
+  }
+
+  #checkInference(): void {
+    if (this.#int8 !== null && isGradEnabled()) {
+      throw new InvalidArgumentError('This model is quantized (int8) for inference: run forward under noGrad(), or train the float32 model and quantize it afterwards');
+    }
+  }
+
+  /**
    * Writes `config.json` and `model.safetensors` into `dir` (created if needed), each atomically. `dtype`
    * 'F16' or 'BF16' stores the weights in half the bytes (rounded to nearest even); `load` widens them back.
    */
   async save(dir: string, options?: SaveOptions): Promise<void> {
     if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError(`Expected a directory path for dir but received ${describe(dir)}`);
     const o = checkOptions<SaveOptions>(options, 'options', ['dtype']);
+    const state = super.stateDict();
+    const int8 = new Set<string>();
+    for (const [name, w] of state) {
+      const scales = this.#int8?.get(w);
+      if (scales === undefined) continue;
+      state.set(name, new Tensor(Float32Array.from(int8Values(cpuData(w, name, 'float32'), scales, w.shape[1]!)), w.shape));
+      state.set(`${name}${SCALE_SUFFIX}`, new Tensor(scales.slice(), Object.freeze([scales.length])));
+      int8.add(name);
+    }
     await mkdir(dir, { recursive: true });
-    await saveSafetensors(join(dir, WEIGHTS_FILE), super.stateDict(), { format: 'nodeformer' }, { dtype: o.dtype });
+    await saveSafetensors(join(dir, WEIGHTS_FILE), state, { format: 'nodeformer' }, { dtype: o.dtype, int8 });
     await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(this.config, null, 2)}\n`);
   }
 
-  /** A model saved by {@link save}. */
-  static async load(dir: string): Promise<Transformer> {
+  /** A model saved by {@link save}; `{ quantize: 'int8' }` quantizes it as it loads. */
+  static async load(dir: string, options?: LoadOptions): Promise<Transformer> {
+    const o = checkOptions<LoadOptions>(options, 'options', ['quantize']);
+    const quantize = o.quantize === undefined ? null : checkOneOf(o.quantize, 'options.quantize', ['int8'] as const);
     if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError(`Expected a directory path for dir but received ${describe(dir)}`);
     const configPath = join(dir, CONFIG_FILE);
     let text: string;
@@ -213,7 +299,20 @@ export class Transformer extends Module {
     }
     const model = new Transformer(config as TransformerConfig);
     const { tensors } = await loadSafetensors(join(dir, WEIGHTS_FILE));
+    // A quantized checkpoint: each matrix's int8 values beside its scales, dequantized into the weight.
+    const scales: Record<string, Float32Array> = {};
+    for (const [scaleName, s] of [...tensors].filter(([n]) => n.endsWith(SCALE_SUFFIX))) {
+      const name = scaleName.slice(0, -SCALE_SUFFIX.length), q = tensors.get(name);
+      if (q === undefined || q.rank !== 2 || s.rank !== 1 || s.shape[0] !== q.shape[0]) {
+        throw new FormatError(`${join(dir, WEIGHTS_FILE)}: '${scaleName}' must hold one scale per row of a matrix '${name}'`);
+      }
+      scales[name] = s.toFloat32Array();
+      tensors.set(name, new Tensor(dequantize(q.toFloat32Array(), scales[name], q.shape[1]!), q.shape));
+      tensors.delete(scaleName);
+    }
     model.loadStateDict(tensors);
+    if (Object.keys(scales).length > 0) model.adoptInt8Scales(scales);
+    else if (quantize !== null) model.quantize(quantize);
     return model;
   }
 

@@ -16,6 +16,7 @@ Napi::Value info_js(const Napi::CallbackInfo& info) {
   for (Isa isa : supported_isas()) isas.Set(i++, isa_name(isa));
   out.Set("supportedSimd", isas);
   out.Set("bf16", kernels().bf16);
+  out.Set("int8", kernels().int8);
   out.Set("threads", num_threads());
   out.Set("hardwareThreads", hardware_threads());
   out.Set("retainsFreedMemory", allocator_configured());

@@ -70,6 +70,15 @@ I32 i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return I32{{name, nullptr}, arr.ElementLength() ? arr.Data() : nullptr, arr.ElementLength()};
 }
 
+I8 i8_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (!v.IsTypedArray()) expected(info, i, "an Int8Array", name);
+  if (v.As<Napi::TypedArray>().TypedArrayType() != napi_int8_array)
+    throw Error(Code::DType, std::string("Expected an Int8Array for ") + name + " but received " + describe(v));
+  auto arr = v.As<Napi::Int8Array>();
+  return I8{{name, nullptr}, arr.ElementLength() ? arr.Data() : nullptr, arr.ElementLength()};
+}
+
 const double* f64_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length) {
   const Napi::Value v = info[i];
   if (v.IsNull() || v.IsUndefined()) return nullptr;

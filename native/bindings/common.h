@@ -39,6 +39,11 @@ struct I32 : Buffer {
   size_t length;
 };
 
+struct I8 : Buffer {
+  int8_t* data;
+  size_t length;
+};
+
 // A DeviceArray argument ({ handle, offset, length, dtype }, lib/tensor/device_array.ts), checked: a
 // handle made by device.cc, not freed, the dtype asked for, offset + length inside the block. nullopt
 // for anything that is not an object with a `handle` (typed arrays, numbers...); `dtype` null accepts
@@ -57,6 +62,8 @@ F32 f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 // A Float32Array, or nothing for null (undefined is an error: an argument forgotten, not declined).
 std::optional<F32> f32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name);
 I32 i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+// An Int8Array (host memory only: int8 weights are a CPU path).
+I8 i8_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 // An Int32Array (host memory, never a device array) of exactly `expected_length` entries, or nullptr for
 // null or undefined.
 const int32_t* i32_arg_or_null(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expected_length);

@@ -49,6 +49,8 @@ function record(): Map<string, unknown[][]> {
     for (const strategy of ['greedy', 'beam'] as const) {
       noGrad(() => searchSync(model, ids, lengths, resolveOptions({ strategy, maxLength: 6 }, { maxPositions: 16, tgtVocabSize: 24 }, lengths)));
     }
+    model.quantize('int8');  // and the int8 decode path
+    noGrad(() => searchSync(model, ids, lengths, resolveOptions({ strategy: 'greedy', maxLength: 6 }, { maxPositions: 16, tgtVocabSize: 24 }, lengths)));
     // The ops the model does not use, forward and backward.
     const x = randn([3, 5], { seed: 1, requiresGrad: true }), b = randn([5], { seed: 2, requiresGrad: true });
     ops.crossEntropy(ops.softmax(ops.relu(ops.addBias(x, b))), Int32Array.of(0, 1, 2)).backward();

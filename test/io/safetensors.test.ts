@@ -104,6 +104,25 @@ describe('encodeSafetensors', () => {
     const gone = zeros([2]);
     gone.dispose();
     expect(() => encodeSafetensors({ gone })).toThrow(/disposed/);
+    // int8: only float32 tensors that are there, holding integers in [-128, 127].
+    const w = tensor([1, -128, 127, 0], [2, 2]);
+    expect(() => encodeSafetensors({ w }, undefined, { int8: new Set(['v']) })).toThrow(/names of float32 tensors/);
+    expect(() => encodeSafetensors({ w: tensor(new Int32Array(2), [2]) }, undefined, { int8: new Set(['w']) })).toThrow(InvalidArgumentError);
+    expect(() => encodeSafetensors({ w: tensor([1, 128], [2]) }, undefined, { int8: new Set(['w']) })).toThrow(/element 1 is 128/);
+    expect(() => encodeSafetensors({ w: tensor([0.5], [1]) }, undefined, { int8: new Set(['w']) })).toThrow(OutOfRangeError);
+    expect(() => encodeSafetensors({ w }, undefined, { int8: ['w'] as never })).toThrow(/a Set of tensor names/);
+  });
+
+  it('writes the tensors named in int8 as I8, a byte each, that read back as the same values', () => {
+    const w = tensor([1, -128, 127, 0, -5, 3], [2, 3]), b = tensor([0.25, -1], [2]);
+    const bytes = encodeSafetensors({ w, b }, undefined, { int8: new Set(['w']) });
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    expect(header.w).toEqual({ dtype: 'I8', shape: [2, 3], data_offsets: [8, 14] });
+    expect(header.b.dtype).toBe('F32');
+    const back = decodeSafetensors(bytes).tensors;
+    expect([...back.get('w')!.toFloat32Array()]).toEqual([1, -128, 127, 0, -5, 3]);
+    expect([...back.get('b')!.toFloat32Array()]).toEqual([0.25, -1]);
   });
 });
 
@@ -216,6 +235,13 @@ describe('decodeSafetensors conversions (hand-computed values)', () => {
     expect(Object.is(got.toFloat32Array()[6], -0)).toBe(true);
   });
 
+  it('I8 → float32: every byte value', () => {
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const got = one('I8', [16, 16], bytes);
+    expect(got.dtype).toBe('float32');
+    expect([...got.toFloat32Array()]).toEqual(Array.from({ length: 256 }, (_, i) => (i < 128 ? i : i - 256)));
+  });
+
   it('I64 → int32 over the whole int32 range', () => {
     const values = [0n, 5n, -3n, -1n, 2n ** 31n - 1n, -(2n ** 31n)];
     const got = one('I64', [6], le(BigInt64Array.from(values)));
@@ -286,7 +312,7 @@ describe('decodeSafetensors rejects malformed files with a FormatError', () => {
     for (const dtype of ['U8', 'BOOL', 'F8_E4M3', 'f32', 'I16']) {
       expectFormat(
         file({ w: { dtype, shape: [8], data_offsets: [0, 8] } }, eight),
-        'Expected a dtype in F32, F64, F16, BF16, I32, I64 for tensor "w"', `the unsupported dtype '${dtype}'`,
+        'Expected a dtype in F32, F64, F16, BF16, I32, I64, I8 for tensor "w"', `the unsupported dtype '${dtype}'`,
       );
     }
   });

@@ -395,6 +395,18 @@ const deviceCases: Record<string, Cases> = {
   sumSquares: [['a host array', [F(4)], DeviceError], ['an Int32Array', [new Int32Array(4)], DTypeError]],
 };
 
+function int8ForwardCases(naive: boolean): Cases {
+  const w = new Int8Array(naive ? 4 : 128); // 2×2: wq, or packed (16 columns × 4 k + 16 column sums)
+  return [
+    ['y too short', [F(3), F(4), w, F(2), 2, 2, 2, null], ShapeError],
+    ['weights a Float32Array', [F(4), F(4), F(w.length), F(2), 2, 2, 2, null], DTypeError],
+    ['weights too short', [F(4), F(4), w.subarray(1), F(2), 2, 2, 2, null], ShapeError],
+    ['k past the int32 sums', [F(4), F(4), w, F(2), 2, 200_000, 2, null], InvalidArgumentError],
+    ['bias too long', [F(4), F(4), w, F(2), 2, 2, 2, F(3)], ShapeError],
+    ['a detached x', [F(4), detached(4), w, F(2), 2, 2, 2, null], ShapeError],
+  ];
+}
+
 const CASES: Record<string, Cases> = {
   ...deviceCases,
   attentionForward: attentionCases,
@@ -426,6 +438,18 @@ const CASES: Record<string, Cases> = {
   setLowPrecision: [['unknown', ['fast'], InvalidArgumentError], ['a boolean', [true], InvalidArgumentError]],
   setMatmulPrecision: [['unknown', ['low'], InvalidArgumentError], ['missing', [], InvalidArgumentError]],
   getMatmulPrecision: [], // takes no input
+  quantizeRows: [
+    ['q a Float32Array', [F(4), F(1), F(4), 1, 4], DTypeError],
+    ['q too short', [new Int8Array(3), F(1), F(4), 1, 4], ShapeError],
+    ['rows negative', [new Int8Array(4), F(1), F(4), -1, 4], InvalidArgumentError],
+  ],
+  matmulInt8PackedBytes: [['k past the int32 sums', [2, 200_000], InvalidArgumentError], ['n a string', ['2', 4], InvalidArgumentError]],
+  matmulInt8Pack: [
+    ['packed too short', [new Int8Array(10), new Int8Array(4), 2, 2], ShapeError],
+    ['wq an Int32Array', [new Int8Array(160), new Int32Array(4), 2, 2], DTypeError],
+  ],
+  matmulInt8Forward: int8ForwardCases(false),
+  matmulInt8ForwardNaive: int8ForwardCases(true),
   releaseMemory: [], // takes nothing
   fmaPeak: [
     ['unknown simd', ['x', 0.01, 1], InvalidArgumentError],
