@@ -207,8 +207,10 @@ void matmul_int8_forward(const Int8GemmArgs& g) {
           int32_t* a = acc[r] + b * 16;
 #if defined(NF_INT8_VNNI)
           // Modulo 2³² (VPDPBUSD wraps too): the true sum fits in int32, so the difference is exact.
-          for (int c = 0; c < 16; ++c)
-            a[c] = static_cast<int32_t>(static_cast<uint32_t>(a[c]) - 128u * static_cast<uint32_t>(load_i32(sums + 4 * (j + c))));
+          for (int c = 0; c < 16; ++c) {
+            const uint32_t sum = static_cast<uint32_t>(load_i32(sums + 4 * (j + c)));
+            a[c] = static_cast<int32_t>(static_cast<uint32_t>(a[c]) - 128u * sum);
+          }
 #else
           (void)sums;
 #endif

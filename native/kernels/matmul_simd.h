@@ -192,19 +192,23 @@ constexpr int kMaxPanel = kNR > kMR ? kNR : kMR;
 alignas(64) constexpr float kZeroRow[kMaxPanel] = {};
 
 #if defined(NF_BF16_NATIVE)
-// Row q of dst holds w dwords: bf16(row 2q) in the low half, bf16(row 2q + 1) in the high half (VDPBF16PS's
-// element order). VCVTNE2PS2BF16 rounds as bf16_bits does (checked bit for bit by the tests), and one
-// VPERMW interleaves its two halves.
+// 16 dwords (bf16(even[i]), bf16(odd[i])), the even one in the low half (VDPBF16PS's element order).
+// VCVTNE2PS2BF16 rounds as bf16_bits does (checked bit for bit by the tests), and one VPERMW interleaves the
+// two halves it returns.
+inline V bf16_pairs(V even, V odd) {
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                              22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  return _mm512_castsi512_ps(_mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(odd, even)));
+}
+
+// Row q of dst holds the w pairs of rows 2q and 2q + 1.
 inline void bf16_panel(const float* src, float* dst, int64_t kc, int64_t w) {
-  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
-                                              21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   for (int64_t q = 0; q < packed_k<Mode::Bf16Pairs>(kc); ++q) {
     const float* even = src + 2 * q * w;
     const float* odd = 2 * q + 1 < kc ? even + w : kZeroRow;
     for (int64_t c = 0; c < w; c += kLanes) {
       const int n = int(min64(kLanes, w - c));
-      const __m512bh both = _mm512_cvtne2ps_pbh(vload_n(odd + c, n), vload_n(even + c, n));
-      vstore_n(dst + q * w + c, _mm512_castsi512_ps(_mm512_permutexvar_epi16(interleave, (__m512i)both)), n);
+      vstore_n(dst + q * w + c, bf16_pairs(vload_n(even + c, n), vload_n(odd + c, n)), n);
     }
   }
 }
@@ -212,18 +216,15 @@ inline void bf16_panel(const float* src, float* dst, int64_t kc, int64_t w) {
 // B[p0:p0+kc, j0:j0+nc] stored K×N straight into panels of pairs, without the float32 staging: rows 2q and
 // 2q + 1 are read in long runs, as pack_b's grouped path does (64×512×2048, one thread: 0.78 → 0.69 ms).
 inline void pack_b_pairs(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
-  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
-                                              21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   const int64_t kq = packed_k<Mode::Bf16Pairs>(kc);
   for (int64_t q = 0; q < kq; ++q) {
     const float* even = g.b + (p0 + 2 * q) * g.ldb + j0;
     const float* odd = 2 * q + 1 < kc ? even + g.ldb : nullptr;
     for (int64_t j = 0; j < nc; j += kLanes) {
       const int n = int(min64(kLanes, nc - j));
-      const __m512bh both = _mm512_cvtne2ps_pbh(odd ? vload_n(odd + j, n) : vzero(), vload_n(even + j, n));
-      const V dw = _mm512_castsi512_ps(_mm512_permutexvar_epi16(interleave, (__m512i)both));
       // Column j of the panel j / kNR; the padding of a last, partial panel is the zeros of vload_n.
-      vstore(dst + (j / kNR) * kNR * kq + q * kNR + j % kNR, dw);
+      const V pairs = bf16_pairs(vload_n(even + j, n), odd ? vload_n(odd + j, n) : vzero());
+      vstore(dst + (j / kNR) * kNR * kq + q * kNR + j % kNR, pairs);
     }
     if (ceil_div(nc, kLanes) * kLanes < ceil_div(nc, kNR) * kNR)  // a last panel with a whole vector of padding
       vstore(dst + (nc / kNR) * kNR * kq + q * kNR + kLanes, vzero());

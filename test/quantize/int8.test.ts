@@ -96,6 +96,8 @@ describe('Transformer.quantize', () => {
 describe('int8 checkpoints', () => {
   it('store I8 values and float32 scales, a quarter of the bytes, and load back to the same bits', async () => {
     const m = randomModel({ ...CONFIG, srcVocabSize: 4000, tgtVocabSize: 4000 }, 9);
+    const opts = { strategy: 'beam', beamSize: 3, maxLength: 8, returnScores: true } as const;
+    const f32 = await m.generate(SRC, opts); // its decoding worker now holds the float32 model
     await m.save(join(tmp, 'f32'));
     m.quantize('int8');
     await m.save(join(tmp, 'int8'));
@@ -112,8 +114,10 @@ describe('int8 checkpoints', () => {
     const back = await Transformer.load(join(tmp, 'int8'));
     expect(back.quantization).toBe('int8');
     expect(same(logits(back), logits(m))).toBe(true);
-    const opts = { strategy: 'beam', beamSize: 3, maxLength: 8, returnScores: true } as const;
-    expect(await back.generate(SRC, opts)).toEqual(await m.generate(SRC, opts));
+    // The worker got the quantized weights and their scales: the same bits as a fresh load, not the float32 ones.
+    const int8 = await m.generate(SRC, opts);
+    expect(await back.generate(SRC, opts)).toEqual(int8);
+    expect(int8).not.toEqual(f32);
 
     // Quantizing on load is quantizing after it.
     const onLoad = await Transformer.load(join(tmp, 'f32'), { quantize: 'int8' });
