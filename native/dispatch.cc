@@ -120,23 +120,18 @@ const char* isa_name(Isa isa) {
   return "scalar";
 }
 
-bool cpu_has_bf16() {
 #if defined(__x86_64__)
-  static const bool has = detect_x86().avx512_bf16;
-  return has;
-#else
-  return false;
-#endif
+// cpuid and xgetbv once per process: the answer cannot change while it runs.
+const X86Features& x86() {
+  static const X86Features f = detect_x86();
+  return f;
 }
-
-bool cpu_has_vnni() {
-#if defined(__x86_64__)
-  static const bool has = detect_x86().avx512_vnni;
-  return has;
+bool cpu_has_bf16() { return x86().avx512_bf16; }
+bool cpu_has_vnni() { return x86().avx512_vnni; }
 #else
-  return false;
+bool cpu_has_bf16() { return false; }
+bool cpu_has_vnni() { return false; }
 #endif
-}
 
 void set_matmul_precision(MatmulPrecision p) { g_matmul_precision.store(p, std::memory_order_relaxed); }
 MatmulPrecision matmul_precision() { return g_matmul_precision.load(std::memory_order_relaxed); }
@@ -144,7 +139,7 @@ MatmulPrecision matmul_precision() { return g_matmul_precision.load(std::memory_
 std::vector<Isa> supported_isas() {
   std::vector<Isa> out{Isa::Scalar};
 #if defined(__x86_64__)
-  const X86Features f = detect_x86();
+  const X86Features& f = x86();
   if (f.avx2_fma) out.push_back(Isa::Avx2);
   if (f.avx512) out.push_back(Isa::Avx512);
 #elif defined(__aarch64__)

@@ -93,12 +93,17 @@ export function train(dir: string, run: string, minutes: number, threads: number
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 
-export async function benchBible(): Promise<void> {
+/** The Bible data folder (NODEFORMER_BIBLE_DATA, else ../shared/data/bible), or null, said, when absent. */
+export function bibleData(bench: string): string | null {
   const dir = process.env.NODEFORMER_BIBLE_DATA ?? join(ROOT, '..', 'shared', 'data', 'bible');
-  if (!existsSync(join(dir, 'train.tsv'))) {
-    console.log(`(bible: no data at ${dir}; set NODEFORMER_BIBLE_DATA)`);
-    return;
-  }
+  if (existsSync(join(dir, 'train.tsv'))) return dir;
+  console.log(`(${bench}: no data at ${dir}; set NODEFORMER_BIBLE_DATA)`);
+  return null;
+}
+
+export async function benchBible(): Promise<void> {
+  const dir = bibleData('bible');
+  if (dir === null) return;
   const out = process.env.NODEFORMER_BIBLE_OUT ?? join(tmpdir(), 'nodeformer-bible');
   const minutes = Number(process.env.MINUTES ?? 45), threads = Number(process.env.THREADS ?? 2);
   const run = join(out, 'run');

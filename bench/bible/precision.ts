@@ -3,14 +3,14 @@
 // and with bf16 GEMMs (precision 'medium') under the first seed, one after another on THREADS threads
 // (default 2), then every run's loss curves on one picture, against minutes and against steps
 // (precision-curves.svg and .png), and a table of where each run ended. Runs resume from their checkpoints.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { movingAverage, panel, renderPng, type Series, svgDocument } from '../../lib/cli/plot.js';
 import type { EvalEntry, HistoryEntry, StepEntry } from '../../lib/train/trainer.js';
-import { fixed, ROOT, table } from '../common.js';
-import { train } from './bible.js';
+import { fixed, table } from '../common.js';
+import { bibleData, train } from './bible.js';
 
 const RUNS = [
   { name: 'float32, seed 0', precision: 'high', seed: 0, color: '#1f77b4' },
@@ -22,11 +22,8 @@ const RUNS = [
 const tail = (xs: number[], n: number) => xs.slice(-n).reduce((a, b) => a + b, 0) / Math.min(n, xs.length);
 
 export async function benchPrecisionCurves(): Promise<void> {
-  const dir = process.env.NODEFORMER_BIBLE_DATA ?? join(ROOT, '..', 'shared', 'data', 'bible');
-  if (!existsSync(join(dir, 'train.tsv'))) {
-    console.log(`(precision: no data at ${dir}; set NODEFORMER_BIBLE_DATA)`);
-    return;
-  }
+  const dir = bibleData('precision');
+  if (dir === null) return;
   const out = process.env.NODEFORMER_PRECISION_OUT ?? join(tmpdir(), 'nodeformer-precision');
   const minutes = Number(process.env.MINUTES ?? 10), threads = Number(process.env.THREADS ?? 2);
   mkdirSync(out, { recursive: true });

@@ -35,7 +35,7 @@ import { Embedding } from './embedding.js';
 import { Encoder } from './encoder.js';
 import { xavierUniform } from './init.js';
 import { Linear } from './linear.js';
-import { Module } from './module.js';
+import { type LoadStateDictOptions, Module } from './module.js';
 import { padBatch, type TokenBatch } from './batch.js';
 import { PositionalEncoding } from './positional_encoding.js';
 import { fromPyTorchPositional, POSITIONAL_BUFFER, toPyTorchLayout, toPyTorchName } from './pytorch.js';
@@ -247,7 +247,7 @@ export class Transformer extends Module {
     this.#int8 = new Map(matrices.map(([name, w]) => [w, scales[name]!]));
   }
 
-  override loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, opts?: Parameters<Module['loadStateDict']>[1]): void {
+  override loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, opts?: LoadStateDictOptions): void {
     if (this.#int8 !== null) throw new InvalidArgumentError('Cannot load a state dict into a quantized model (its scales would no longer match): load it into a float32 model, then quantize');
     super.loadStateDict(state, opts);
   }
