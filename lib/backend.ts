@@ -17,11 +17,15 @@ export type Device = 'cpu' | 'cuda';
 
 export interface SimdOptions {
   /**
-   * 'emulate' runs the exact emulation of the low-precision instructions (bf16 and int8: the same bits,
-   * to test or compare); 'native' (the default) the CPU's instructions where it has them. Stays until changed.
+   * 'native' (the default) runs the low-precision GEMMs with the CPU's best instructions where it has them:
+   * AMX tiles, else AVX512_BF16 / AVX512_VNNI. 'vector' keeps to the vector instructions (no AMX), whose
+   * results are defined to the bit; 'emulate' runs their exact emulation (the same bits, to test or
+   * compare). Stays until changed.
    */
-  lowPrecision?: 'native' | 'emulate';
+  lowPrecision?: LowPrecisionKernels;
 }
+export type LowPrecisionKernels = 'native' | 'vector' | 'emulate';
+const LOW_PRECISION_KERNELS: readonly LowPrecisionKernels[] = ['native', 'vector', 'emulate'];
 export const DEVICES: readonly Device[] = ['cpu', 'cuda'];
 const SIMD_LEVELS: readonly Simd[] = ['avx512', 'avx2', 'neon', 'scalar'];
 
@@ -35,6 +39,11 @@ export interface BackendInfo {
    * avx512 level) rather than their emulation, which gives the same bits more slowly.
    */
   bf16: boolean;
+  /**
+   * Whether the bf16 GEMM runs on AMX tiles (AMX-BF16: Sapphire Rapids and later), which sum in their own
+   * order: within float32's error bound of the vector instructions' result rather than bit for bit.
+   */
+  amx: boolean;
   /**
    * Whether int8 inference (`model.quantize('int8')`) multiplies with the CPU's VPDPBUSD (AVX512_VNNI
    * with the avx512 level) rather than an exact emulation, which gives the same bits more slowly.
@@ -109,6 +118,7 @@ export const backend = {
       simd: n.simd,
       supportedSimd: n.supportedSimd,
       bf16: n.bf16,
+      amx: n.amx,
       int8: n.int8,
       threads: n.threads,
       hardwareThreads: n.hardwareThreads,
@@ -126,13 +136,13 @@ export const backend = {
 
   /**
    * Selects a SIMD level this machine supports (to compare kernels, or to rule one out); the
-   * environment variables NODEFORMER_ISA and NODEFORMER_LOW_PRECISION (native | emulate) do the same at
+   * environment variables NODEFORMER_ISA and NODEFORMER_LOW_PRECISION (native | vector | emulate) do the same at
    * load. Throws InvalidArgumentError otherwise.
    */
   setSimd(simd: Simd, opts?: SimdOptions): Simd {
     const o = checkOptions<SimdOptions>(opts, 'options', ['lowPrecision']);
     const level = checkOneOf(simd, 'simd', SIMD_LEVELS);
-    const lowPrecision = o.lowPrecision === undefined ? undefined : checkOneOf(o.lowPrecision, 'options.lowPrecision', ['native', 'emulate'] as const);
+    const lowPrecision = o.lowPrecision === undefined ? undefined : checkOneOf(o.lowPrecision, 'options.lowPrecision', LOW_PRECISION_KERNELS);
     const chosen = native().setSimd(level);
     if (lowPrecision) native().setLowPrecision(lowPrecision);
     return chosen;

@@ -1,5 +1,5 @@
 export { isGradEnabled, noGrad } from './autograd/tape.js';
-export { backend, type BackendInfo, type Device, type MatmulPrecision, type Simd, type SimdOptions } from './backend.js';
+export { backend, type BackendInfo, type Device, type LowPrecisionKernels, type MatmulPrecision, type Simd, type SimdOptions } from './backend.js';
 export {
   AbortError,
   ClosedError,
@@ -32,7 +32,7 @@ export type {
 export * as nn from './nn/index.js';
 export {
   type HeadConfig, type LoadStateDictOptions, Module, type Pooling, SequenceClassifier, type StateDictOptions, TokenClassifier,
-  type LoadOptions, type Quantization, type SaveOptions, Transformer, type TransformerConfig,
+  type LoadOptions, type Quantization, type QuantizeOptions, type SaveOptions, Transformer, type TransformerConfig,
 } from './nn/index.js';
 export type { ReduceOptions } from './ops/arith.js';
 export type { BeamStop, GenerateOptions, Strategy } from './decode/options.js';

@@ -3,6 +3,7 @@
 // AVX-512 that the OS (or a hypervisor, or valgrind) has not enabled.
 #include "dispatch.h"
 
+#include <array>
 #include <atomic>
 #include <cstdlib>
 
@@ -10,6 +11,10 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#endif
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 namespace nf {
@@ -27,7 +32,19 @@ struct X86Features {
   bool avx512 = false;
   bool avx512_bf16 = false;
   bool avx512_vnni = false;
+  bool amx_bf16 = false;  // AMX-TILE and AMX-BF16, with the tile state enabled and granted to this process
 };
+
+// Linux enables the AMX tile data (8 KiB of state) per process, on request (arch_prctl ARCH_REQ_XCOMP_PERM
+// for XFEATURE_XTILEDATA); without the grant the first tile instruction faults. Other systems: not used.
+bool os_grants_amx() {
+#if defined(__linux__) && defined(__x86_64__)
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
 
 X86Features detect_x86() {
   X86Features f;
@@ -45,7 +62,10 @@ X86Features detect_x86() {
   f.avx2_fma = os_ymm && avx2 && fma;
   f.avx512 = f.avx2_fma && os_zmm && avx512f && avx512dq && avx512bw && avx512vl;
   f.avx512_vnni = f.avx512 && (c & (1u << 11));
+  const bool amx_tile = d & (1u << 24), amx_bf16 = d & (1u << 22);
+  const bool os_tiles = (xcr0 & 0x60000) == 0x60000;  // XTILECFG and XTILEDATA
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512_bf16 = f.avx512 && (a & (1u << 5));
+  f.amx_bf16 = f.avx512_bf16 && amx_tile && amx_bf16 && os_tiles && os_grants_amx();
   return f;
 }
 #endif
@@ -53,7 +73,7 @@ X86Features detect_x86() {
 // Every kernel of one ISA namespace, in KernelTable's order (the low-precision ones as emulations).
 #define NF_KERNELS(isa, ns)                                                                                    \
   KernelTable {                                                                                                \
-    isa, false, false, cpu::ns::matmul_forward, cpu::ns::matmul_bf16_forward, cpu::ns::matmul_int8_forward,    \
+    isa, false, false, false, cpu::ns::matmul_forward, cpu::ns::matmul_bf16_forward, cpu::ns::matmul_int8_forward,    \
         cpu::ns::matmul_packed_forward, cpu::ns::fma_peak, cpu::ns::activation_forward,                       \
         cpu::ns::activation_backward, cpu::ns::add_bias_forward, cpu::ns::add_bias_backward,                   \
         cpu::ns::add_forward, cpu::ns::dropout_forward, cpu::ns::embedding_forward,                            \
@@ -77,13 +97,19 @@ KernelTable isa_table(Isa isa) {
 }
 #undef NF_KERNELS
 
-// `native`: the low-precision kernels use the CPU's instructions where it has them (AVX-512 only so far).
-KernelTable table_for(Isa isa, bool native) {
+// The low-precision kernels use the CPU's instructions where it has them (AVX-512 only so far), its
+// tiles too unless `lowp` says vector instructions only.
+KernelTable table_for(Isa isa, LowPrecision lowp) {
   KernelTable t = isa_table(isa);
+  const bool native = lowp != LowPrecision::Emulate;
 #if defined(__x86_64__)
   if (isa == Isa::Avx512 && native && cpu_has_bf16()) {
     t.bf16 = true;
     t.matmul_bf16_forward = cpu::avx512bf16::matmul_bf16_forward;
+  }
+  if (isa == Isa::Avx512 && lowp == LowPrecision::Native && cpu_has_amx()) {
+    t.amx = true;
+    t.matmul_bf16_forward = cpu::avx512bf16::matmul_bf16_amx_forward;
   }
   if (isa == Isa::Avx512 && native && cpu_has_vnni()) {
     t.int8 = true;
@@ -96,16 +122,18 @@ KernelTable table_for(Isa isa, bool native) {
 }
 
 // One immutable table per ISA and low-precision choice, built once; switching swaps which one is current.
-const KernelTable& table(Isa isa, bool native) {
-  static const KernelTable tables[2][4] = {
-      {table_for(Isa::Scalar, false), table_for(Isa::Avx2, false), table_for(Isa::Avx512, false),
-       table_for(Isa::Neon, false)},
-      {table_for(Isa::Scalar, true), table_for(Isa::Avx2, true), table_for(Isa::Avx512, true),
-       table_for(Isa::Neon, true)}};
-  return tables[native][static_cast<int>(isa)];
+const KernelTable& table(Isa isa, LowPrecision lowp) {
+  static const auto tables = [] {
+    std::array<std::array<KernelTable, 4>, 3> t{};
+    for (int l = 0; l < 3; ++l)
+      for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
+        t[l][static_cast<int>(i)] = table_for(i, static_cast<LowPrecision>(l));
+    return t;
+  }();
+  return tables[static_cast<int>(lowp)][static_cast<int>(isa)];
 }
 std::atomic<const KernelTable*> g_current{nullptr};
-std::atomic<bool> g_native_low_precision{true};
+std::atomic<LowPrecision> g_low_precision{LowPrecision::Native};
 std::atomic<MatmulPrecision> g_matmul_precision{MatmulPrecision::High};
 
 }  // namespace
@@ -128,9 +156,11 @@ const X86Features& x86() {
 }
 bool cpu_has_bf16() { return x86().avx512_bf16; }
 bool cpu_has_vnni() { return x86().avx512_vnni; }
+bool cpu_has_amx() { return x86().amx_bf16; }
 #else
 bool cpu_has_bf16() { return false; }
 bool cpu_has_vnni() { return false; }
+bool cpu_has_amx() { return false; }
 #endif
 
 void set_matmul_precision(MatmulPrecision p) { g_matmul_precision.store(p, std::memory_order_relaxed); }
@@ -160,7 +190,7 @@ const KernelTable& kernels() {
 const KernelTable& kernels_for(const std::string& name) {
   std::string known;
   for (Isa isa : supported_isas()) {
-    if (name == isa_name(isa)) return table(isa, g_native_low_precision.load(std::memory_order_relaxed));
+    if (name == isa_name(isa)) return table(isa, g_low_precision.load(std::memory_order_relaxed));
     known += known.empty() ? "" : ", ";
     known += isa_name(isa);
   }
@@ -174,19 +204,35 @@ Isa set_isa(const std::string& name) {
   return t.isa;
 }
 
-void set_native_low_precision(bool native) {
-  g_native_low_precision.store(native, std::memory_order_relaxed);
+const char* low_precision_name(LowPrecision l) {
+  switch (l) {
+    case LowPrecision::Emulate: return "emulate";
+    case LowPrecision::Vector: return "vector";
+    case LowPrecision::Native: return "native";
+  }
+  return "native";
+}
+
+LowPrecision parse_low_precision(const std::string& name) {
+  for (LowPrecision l : {LowPrecision::Native, LowPrecision::Vector, LowPrecision::Emulate})
+    if (name == low_precision_name(l)) return l;
+  throw Error(Code::InvalidArgument,
+              "Expected lowPrecision 'native', 'vector' or 'emulate' but received '" + name + "'");
+}
+
+void set_low_precision(LowPrecision lowp) {
+  g_low_precision.store(lowp, std::memory_order_relaxed);
   set_isa(isa_name(kernels().isa));
 }
 
 void init_dispatch() {
   const char* lowp = std::getenv("NODEFORMER_LOW_PRECISION");
   if (lowp && *lowp) {
-    const std::string v = lowp;
-    if (v != "native" && v != "emulate")
-      throw Error(Code::InvalidArgument,
-                  "NODEFORMER_LOW_PRECISION: expected 'native' or 'emulate' but received '" + v + "'");
-    g_native_low_precision.store(v == "native", std::memory_order_relaxed);
+    try {
+      g_low_precision.store(parse_low_precision(lowp), std::memory_order_relaxed);
+    } catch (const Error& e) {
+      throw Error(Code::InvalidArgument, std::string("NODEFORMER_LOW_PRECISION: ") + e.what());
+    }
   }
   const char* forced = std::getenv("NODEFORMER_ISA");
   if (forced && *forced) {

@@ -1,8 +1,9 @@
 // Runtime ISA choice: the kernel table holds the best variant this CPU and OS support, chosen once at
 // load; NODEFORMER_ISA=scalar|avx2|avx512 (or set_isa, for tests) forces a lower one. Within an ISA, the
-// low-precision kernels use the CPU's instructions where it has them (AVX512_BF16, AVX512_VNNI with
-// avx512), or else their exact emulation; NODEFORMER_LOW_PRECISION=emulate (or set_native_low_precision(false))
-// forces the emulation, which gives the same bits.
+// low-precision kernels use the CPU's instructions where it has them (AMX-BF16 tiles, else AVX512_BF16;
+// AVX512_VNNI; with avx512), or else their exact emulation; NODEFORMER_LOW_PRECISION=vector|emulate (or
+// set_low_precision) keeps them to vector instructions, or to the emulation, which gives the same bits as
+// the vector instructions (AMX: see matmul_amx.h).
 #pragma once
 
 #include <string>
@@ -31,6 +32,7 @@ const char* isa_name(Isa isa);
 struct KernelTable {
   Isa isa;
   bool bf16;  // matmul_bf16_forward runs the CPU's bf16 instructions (not their emulation)
+  bool amx;   // … on AMX tiles
   bool int8;  // matmul_int8_forward runs VPDPBUSD (AVX512_VNNI)
   cpu::MatmulFn matmul_forward;
   cpu::MatmulFn matmul_bf16_forward;
@@ -68,14 +70,19 @@ std::vector<Isa> supported_isas();
 // Selects `name` ("scalar", "avx2", "avx512", "neon"); throws nf::Error if unknown or unsupported here.
 Isa set_isa(const std::string& name);
 
-// Whether the tables use the CPU's low-precision instructions where it has them (true, the default) or
-// the emulation everywhere; applies to the current ISA and any selected later.
-void set_native_low_precision(bool native);
+// Which low-precision kernels the tables use: the CPU's best (Native, the default), its vector
+// instructions but not its tiles (Vector), or the emulation everywhere; applies to the current ISA and
+// any selected later. parse_low_precision reads "native" | "vector" | "emulate" (nf::Error otherwise).
+enum class LowPrecision { Emulate, Vector, Native };
+LowPrecision parse_low_precision(const std::string& name);
+void set_low_precision(LowPrecision lowp);
 
 // Whether this CPU and OS have the instructions of the native bf16 kernels (AVX512_BF16 with AVX-512)
 // and of the native int8 kernels (AVX512_VNNI with AVX-512).
 bool cpu_has_bf16();
 bool cpu_has_vnni();
+// … and of the AMX bf16 kernel (AMX-TILE, AMX-BF16 and AVX512_BF16, with the tile state granted).
+bool cpu_has_amx();
 
 // backend.setMatmulPrecision, one setting per process (as PyTorch's): on the CPU, 'medium' gives the GEMMs
 // bf16 inputs (matmul_bf16() is true), 'high' and 'highest' float32; CUDA reads it through set_tf32.

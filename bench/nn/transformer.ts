@@ -127,10 +127,10 @@ async function benchPrecision(trainStep: () => void, forward: () => void): Promi
   const [f32Train, f32Fwd] = ms.get('high')!;
   const row = (what: string, train: number, fwd: number) => [what, fixed(train, 0), fixed((BATCH * LENGTH) / (train / 1000), 0), `${fixed(f32Train / train, 2)}×`,
     torch ? `${fixed(torch.trainMs / train, 2)}×` : '–', fixed(fwd, 0), `${fixed(f32Fwd / fwd, 2)}×`];
-  const { simd, bf16 } = backend.info();
+  const { simd, bf16, amx } = backend.info();
   const rows = [
     row(`nodeformer float32 ('high')`, f32Train, f32Fwd),
-    row(`nodeformer bf16 GEMMs ('medium', ${bf16 ? 'AVX512_BF16' : 'emulated'})`, ...ms.get('medium')!),
+    row(`nodeformer bf16 GEMMs ('medium', ${amx ? 'AMX tiles' : bf16 ? 'AVX512_BF16' : 'emulated'})`, ...ms.get('medium')!),
   ];
   if (torch) rows.push(row(`${torch.framework} float32`, torch.trainMs, torch.forwardMs));
   table(`Precision, reference config, 1 thread, ${simd} (training step and forward, ms)`,

@@ -2,7 +2,7 @@
 // each shape (clocks drift on a shared machine, so "% of peak" is a ratio taken moments apart). The
 // kernel rows time the native entry point with a preallocated C, as BLAS benchmarks do; the API rows
 // show what ops.matmul adds (argument checks, allocating the result). Shapes are M×K×N.
-import { backend, ops, tensor } from '../../lib/index.js';
+import { backend, type LowPrecisionKernels, ops, tensor } from '../../lib/index.js';
 import { native } from '../../lib/native/binding.js';
 import { Rng } from '../../lib/tensor/random.js';
 import { fixed, medianMs, table } from '../common.js';
@@ -76,26 +76,29 @@ export async function benchMatmul(): Promise<void> {
 
 async function benchBf16(): Promise<void> {
   const nb = native();
-  const { threads, simd, bf16 } = backend.info();
+  const { threads, simd, bf16, amx } = backend.info();
   backend.setThreads(1);
   const rows: Array<Array<string | number>> = [];
   for (const [m, k, n, ta, tb, what] of BF16) {
     const a = data(m * k, 1), b = data(k * n, 2), c = new Float32Array(m * n);
-    const gflops = async (precision: 'high' | 'medium') => {
+    const gflops = async (precision: 'high' | 'medium', lowPrecision: LowPrecisionKernels = 'native') => {
       backend.setMatmulPrecision(precision);
+      backend.setSimd(simd, { lowPrecision });
       try {
         return (2 * m * k * n) / (await medianMs(() => nb.matmulForward(c, a, b, m, k, n, ta, tb, false, 1, null, null, null), { time: 500 })) / 1e6;
       } finally {
         backend.setMatmulPrecision('high');
+        backend.setSimd(simd, { lowPrecision: 'native' });
       }
     };
-    const f32 = await gflops('high'), native16 = await gflops('medium');
-    backend.setSimd(simd, { lowPrecision: 'emulate' });
-    const emulated = await gflops('medium');
-    backend.setSimd(simd, { lowPrecision: 'native' });
-    rows.push([`${m}×${k}×${n}${ta ? ' transA' : ''}${tb ? ' transB' : ''}${what ? ` (${what})` : ''}`, fixed(f32), fixed(native16), `${fixed(native16 / f32, 2)}×`, fixed(emulated), `${fixed(emulated / f32, 2)}×`]);
+    const f32 = await gflops('high'), best = await gflops('medium');
+    const vector = amx ? await gflops('medium', 'vector') : best, emulated = await gflops('medium', 'emulate');
+    const ratio = (x: number) => `${fixed(x / f32, 2)}×`;
+    rows.push([`${m}×${k}×${n}${ta ? ' transA' : ''}${tb ? ' transB' : ''}${what ? ` (${what})` : ''}`, fixed(f32),
+      ...(amx ? [fixed(best), ratio(best)] : []), fixed(vector), ratio(vector), fixed(emulated), ratio(emulated)]);
   }
   backend.setThreads(threads);
-  table(`matmul bf16 ('medium') vs fp32, ${simd}, 1 thread (GFLOP/s; bf16 ${bf16 ? 'by AVX512_BF16' : 'emulated: no AVX512_BF16 here'})`,
-    ['M×K×N', 'fp32', 'bf16', 'bf16 / fp32', 'bf16 emulated', 'emulated / fp32'], rows);
+  const vectorName = bf16 ? 'bf16 VDPBF16PS' : 'bf16 (no AVX512_BF16: emulated)';
+  table(`matmul bf16 ('medium') vs fp32, ${simd}, 1 thread (GFLOP/s)`,
+    ['M×K×N', 'fp32', ...(amx ? ['bf16 AMX', 'AMX / fp32'] : []), vectorName, '/ fp32', 'bf16 emulated', 'emulated / fp32'], rows);
 }

@@ -8,19 +8,16 @@ import { dirname } from 'node:path';
 
 import { type GenerateFlags, generateOptions } from './generate_options.js';
 import { attentionPng, attentionSvg, selectAttention } from './heatmap.js';
-import { loadTranslator } from './load.js';
-import type { Quantization } from '../nn/transformer.js';
+import { type LoadFlags, loadTranslator } from './load.js';
 
-export interface AttendFlags extends GenerateFlags {
-  model?: string;
-  quantize?: Quantization;
+export interface AttendFlags extends GenerateFlags, LoadFlags {
   out: string;
   layer?: number;
   head?: number;
 }
 
 export async function attendCommand(text: string, flags: AttendFlags): Promise<void> {
-  const translator = await loadTranslator(flags.model, flags.quantize);
+  const translator = await loadTranslator(flags);
   const alignment = await translator.attend(text, generateOptions(flags));
   const { layers, heads } = alignment.attention;
   const weights = selectAttention(alignment.attention, flags.layer, flags.head);

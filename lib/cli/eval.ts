@@ -13,12 +13,11 @@ import { rouge } from '../metrics/rouge.js';
 import { evaluate } from '../train/evaluate.js';
 import { UsageError } from './errors.js';
 import { type GenerateFlags, generateOptions } from './generate_options.js';
-import { loadTranslator } from './load.js';
-import type { Quantization } from '../nn/transformer.js';
+import { type LoadFlags, loadTranslator } from './load.js';
 
-export async function evalCommand(f: GenerateFlags & { model?: string; quantize?: Quantization; data: string; srcColumn: string; tgtColumn: string }): Promise<void> {
+export async function evalCommand(f: GenerateFlags & LoadFlags & { data: string; srcColumn: string; tgtColumn: string }): Promise<void> {
   if (!existsSync(f.data)) throw new UsageError(`no such file: ${f.data}`);
-  const translator = await loadTranslator(f.model, f.quantize);
+  const translator = await loadTranslator(f);
   const pairs = await readPairs(f.data, { srcColumn: f.srcColumn, tgtColumn: f.tgtColumn });
   if (pairs.length === 0) throw new UsageError(`${f.data} has no rows to evaluate`);
   const t0 = performance.now();

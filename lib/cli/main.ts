@@ -25,6 +25,11 @@ function quantizeOption(): Option {
   return new Option('--quantize <kind>', 'quantize the model as it loads: int8 weights, int8 GEMMs in decoding').choices(['int8']);
 }
 
+/** --no-quantize-generator: with --quantize, keep the generator (the output projection) in float32. */
+function quantizeGeneratorOption(): Option {
+  return new Option('--no-quantize-generator', 'with --quantize: keep the generator (output projection) in float32');
+}
+
 function program(): Command {
   const p = new Command('nodeformer')
     .description('A fast, real Transformer for Node.js: translate, train and evaluate sequence-to-sequence models')
@@ -38,13 +43,13 @@ function program(): Command {
       .description('translate text (the arguments, or one line of stdin per translation) with a model folder, by default the shipped English→Spanish model')
       .argument('[text...]', 'texts to translate; none: read stdin, one text per line')
       .option('-m, --model <dir>', 'a translator folder (default: the model that ships in the package)')
-      .addOption(quantizeOption()),
+      .addOption(quantizeOption()).addOption(quantizeGeneratorOption()),
   ).action(translateCommand);
 
   p.command('serve')
     .description('serve a model over HTTP: POST /translate (JSON or Server-Sent Events), GET /health, GET /metrics (Prometheus); SIGTERM drains')
     .option('-m, --model <dir>', 'a translator folder (default: the shipped model)')
-    .addOption(quantizeOption())
+    .addOption(quantizeOption()).addOption(quantizeGeneratorOption())
     .option('--port <n>', 'TCP port (0: any free port, printed when listening)', integer('--port', 0, 65535), 8080)
     .option('--host <h>', 'address to listen on', '127.0.0.1')
     .option('--max-batch-tokens <n>', 'tokens (rows × (source + max length)) decoding at once', integer('--max-batch-tokens', 1))
@@ -59,7 +64,7 @@ function program(): Command {
       .description('translate one text and draw its cross-attention as <prefix>.svg and <prefix>.png (stdout: the translation; stderr: the two paths)')
       .argument('<text>', 'the text to translate')
       .option('-m, --model <dir>', 'a translator folder (default: the shipped model)')
-      .addOption(quantizeOption())
+      .addOption(quantizeOption()).addOption(quantizeGeneratorOption())
       .option('--out <prefix>', 'where the pictures go: <prefix>.svg and <prefix>.png', 'attention')
       .option('--layer <n>', 'draw this decoder layer (0-based; default: the mean over every layer)', integer('--layer', 0))
       .option('--head <n>', 'draw this head of --layer (0-based; default: the mean over its heads)', integer('--head', 0)),
@@ -105,7 +110,7 @@ function program(): Command {
     p.command('eval')
       .description('translate every row of a TSV/JSONL file and score it: BLEU, chrF, ROUGE, perplexity')
       .option('-m, --model <dir>', 'a translator folder (default: the shipped model)')
-      .addOption(quantizeOption())
+      .addOption(quantizeOption()).addOption(quantizeGeneratorOption())
       .requiredOption('--data <file>', 'test pairs (.tsv with a header row, or .jsonl)')
       .requiredOption('--src-column <name>', 'the source column')
       .requiredOption('--tgt-column <name>', 'the reference column'),

@@ -10,12 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { type BatchOptions, BatchedTranslator } from '../serve/batched.js';
 import { createTranslationServer } from '../serve/server.js';
 import { UsageError } from './errors.js';
-import { loadTranslator } from './load.js';
-import type { Quantization } from '../nn/transformer.js';
+import { type LoadFlags, loadTranslator } from './load.js';
 
-export interface ServeFlags {
-  model?: string;
-  quantize?: Quantization;
+export interface ServeFlags extends LoadFlags {
   port: number;
   host: string;
   maxBatchTokens?: number;
@@ -30,7 +27,7 @@ const EXIT_ON_SECOND: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, S
 
 export async function serveCommand(flags: ServeFlags): Promise<void> {
   const options = batchOptions(flags);
-  const batched = new BatchedTranslator(await loadTranslator(flags.model, flags.quantize), options);
+  const batched = new BatchedTranslator(await loadTranslator(flags), options);
   const name = flags.model ?? 'the shipped model';
   const { server, shutdown } = createTranslationServer(batched, { modelName: name });
   try {

@@ -6,14 +6,13 @@ import { createInterface } from 'node:readline';
 
 import type { Translator } from '../translator.js';
 import { type GenerateFlags, generateOptions } from './generate_options.js';
-import { loadTranslator } from './load.js';
-import type { Quantization } from '../nn/transformer.js';
+import { type LoadFlags, loadTranslator } from './load.js';
 
 /** Texts per translate call when reading stdin: a batch big enough to decode efficiently, output as it goes. */
 const STDIN_BATCH = 64;
 
-export async function translateCommand(texts: string[], flags: GenerateFlags & { model?: string; quantize?: Quantization }): Promise<void> {
-  const translator = await loadTranslator(flags.model, flags.quantize);
+export async function translateCommand(texts: string[], flags: GenerateFlags & LoadFlags): Promise<void> {
+  const translator = await loadTranslator(flags);
   const options = generateOptions(flags);
   if (texts.length > 0) {
     await write(await translate(translator, texts, options));

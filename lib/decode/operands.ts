@@ -39,13 +39,17 @@ export const norm = (n: LayerNorm): Norm => ({ gamma: weight(n.weight), beta: we
  * weight w [·, k] (and of its bias), packed under `name` (unique per model) on the CPU.
  */
 export function projections(model: Transformer, generation: number) {
-  const cpu = model.device === 'cpu', int8 = cpu && model.quantization === 'int8';
-  const pack = cpu && !int8 ? weightPacker(model, generation) : null;
-  const pack8 = int8 ? int8Packer(model, generation) : null;
-  return (name: string, w: Tensor, b: Tensor | null, k: number, from = 0, n = w.shape[0]! - from): Projection => ({
-    w: weight(w).subarray(from * k, (from + n) * k), b: b === null ? null : weight(b).subarray(from, from + n),
-    packed: pack === null ? null : pack(name, w, from, n, k), int8: pack8 === null ? null : pack8(name, w, from, n, k), n, k,
-  });
+  const cpu = model.device === 'cpu';
+  const pack = cpu ? weightPacker(model, generation) : null;
+  const pack8 = cpu && model.quantization === 'int8' ? int8Packer(model, generation) : null;
+  return (name: string, w: Tensor, b: Tensor | null, k: number, from = 0, n = w.shape[0]! - from): Projection => {
+    // A quantized model's matrices are int8 but for those quantize() kept in float32 (no scales).
+    const int8 = pack8 !== null && model.int8Scales(w) !== null;
+    return {
+      w: weight(w).subarray(from * k, (from + n) * k), b: b === null ? null : weight(b).subarray(from, from + n),
+      packed: pack === null || int8 ? null : pack(name, w, from, n, k), int8: int8 ? pack8(name, w, from, n, k) : null, n, k,
+    };
+  };
 }
 
 /** out [rows, n] = x [rows, k]·Wᵀ (+ b): against the packed weight on the CPU (int8 or float32). */

@@ -26,6 +26,7 @@ export interface NativeInfo {
   simd: Simd;
   supportedSimd: Simd[];
   bf16: boolean;
+  amx: boolean;
   int8: boolean;
   threads: number;
   hardwareThreads: number;
@@ -45,7 +46,7 @@ export interface NativeBinding {
   info(): NativeInfo;
   setThreads(threads: number): number;
   setSimd(simd: string): Simd;
-  setLowPrecision(mode: 'native' | 'emulate'): void;
+  setLowPrecision(mode: 'native' | 'vector' | 'emulate'): void;
   setMatmulPrecision(precision: string): void;
   getMatmulPrecision(): 'highest' | 'high' | 'medium';
   releaseMemory(): void;

@@ -13,4 +13,4 @@ export { Linear } from './linear.js';
 export { type LoadStateDictOptions, Module, ModuleList } from './module.js';
 export { PositionalEncoding } from './positional_encoding.js';
 export { SublayerConnection } from './sublayer.js';
-export { type LoadOptions, type Quantization, type SaveOptions, type StateDictOptions, Transformer } from './transformer.js';
+export { type LoadOptions, type Quantization, type QuantizeOptions, type SaveOptions, type StateDictOptions, Transformer } from './transformer.js';

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { checkInteger, checkOneOf, checkOptions, describe, quoteList } from '../check.js';
+import { checkBoolean, checkInteger, checkOneOf, checkOptions, describe, quoteList } from '../check.js';
 import { generate, stream } from '../decode/generate.js';
 import type { GenerateOptions } from '../decode/options.js';
 import type { Hypothesis } from '../decode/search.js';
@@ -59,6 +59,16 @@ export interface SaveOptions {
 export interface LoadOptions {
   /** 'int8': quantize the model as it loads (as {@link Transformer.quantize}); a quantized checkpoint is int8 anyway. */
   quantize?: Quantization;
+  /** With `quantize`: false keeps the generator in float32 (see {@link QuantizeOptions}). */
+  quantizeGenerator?: boolean;
+}
+
+export interface QuantizeOptions {
+  /**
+   * false keeps the generator (the output projection, and the target embedding when tied to it) in
+   * float32: decoding then multiplies it in float32 against its packed weights. Default true.
+   */
+  generator?: boolean;
 }
 
 /** How a model's matrices are stored: int8 values with a float32 scale per row (see `quantize`). */
@@ -211,15 +221,18 @@ export class Transformer extends Module {
    * time; `forward` under `noGrad` computes with the dequantized weights in float32; `save` writes the
    * int8 values (about a quarter of the bytes). Training a quantized model is an InvalidArgumentError
    * (forward outside noGrad), which changes nothing. CPU models only; quantizing twice changes nothing.
+   * `{ generator: false }` leaves the generator (and a target embedding tied to it) in float32.
    *
    * @example
    * const model = (await Transformer.load('models/en-es')).quantize('int8');
    * await model.generate([[5, 9, 2]]);
    */
-  quantize(kind: Quantization): this {
+  quantize(kind: Quantization, options?: QuantizeOptions): this {
     checkOneOf(kind, 'kind', ['int8'] as const);
+    const o = checkOptions<QuantizeOptions>(options, 'options', ['generator']);
+    const generator = o.generator === undefined ? true : checkBoolean(o.generator, 'options.generator');
     if (this.device !== 'cpu') throw new DeviceError(`quantize('int8') needs a CPU model but this one is on ${this.device}; quantize it before moving it`);
-    this.#int8 ??= quantizeMatrices(this);
+    this.#int8 ??= quantizeMatrices(this, generator ? [] : [this.generator.weight]);
     return this;
   }
 
@@ -236,15 +249,18 @@ export class Transformer extends Module {
   /** @internal Every quantized matrix's scales by its name (what a decoding worker needs), or null. */
   int8ScalesByName(): Record<string, Float32Array> | null {
     const int8 = this.#int8;
-    return int8 === null ? null : Object.fromEntries(int8Matrices(this).map(([name, w]) => [name, int8.get(w)!]));
+    return int8 === null ? null : Object.fromEntries(int8Matrices(this).filter(([, w]) => int8.has(w)).map(([name, w]) => [name, int8.get(w)!]));
   }
 
-  /** @internal Marks this model, whose matrices already hold q·s, as quantized with these scales. */
+  /**
+   * @internal Marks this model, whose matrices named in `scales` already hold q·s, as quantized with
+   * those scales (the others stay float32).
+   */
   adoptInt8Scales(scales: Record<string, Float32Array>): void {
-    const matrices = int8Matrices(this);
-    const missing = matrices.filter(([name, w]) => scales[name]?.length !== w.shape[0]).map(([name]) => name);
-    if (missing.length > 0) throw new FormatError(`Expected int8 scales for every matrix, one per row, but ${quoteList(missing, 3)} have none or the wrong count`);
-    this.#int8 = new Map(matrices.map(([name, w]) => [w, scales[name]!]));
+    const matrices = new Map(this.#allNamedParameters().filter(([, t]) => t.rank === 2)); // a tied matrix under each name
+    const bad = Object.keys(scales).filter((name) => scales[name]!.length !== matrices.get(name)?.shape[0]);
+    if (bad.length > 0) throw new FormatError(`Expected int8 scales of a matrix of this model, one per row, but ${quoteList(bad, 3)} are not`);
+    this.#int8 = new Map(Object.entries(scales).map(([name, s]) => [matrices.get(name)!, s]));
   }
 
   override loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, opts?: LoadStateDictOptions): void {
@@ -281,8 +297,9 @@ export class Transformer extends Module {
 
   /** A model saved by {@link save}; `{ quantize: 'int8' }` quantizes it as it loads. */
   static async load(dir: string, options?: LoadOptions): Promise<Transformer> {
-    const o = checkOptions<LoadOptions>(options, 'options', ['quantize']);
+    const o = checkOptions<LoadOptions>(options, 'options', ['quantize', 'quantizeGenerator']);
     const quantize = o.quantize === undefined ? null : checkOneOf(o.quantize, 'options.quantize', ['int8'] as const);
+    const generator = o.quantizeGenerator === undefined ? true : checkBoolean(o.quantizeGenerator, 'options.quantizeGenerator');
     if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError(`Expected a directory path for dir but received ${describe(dir)}`);
     const configPath = join(dir, CONFIG_FILE);
     let text: string;
@@ -312,7 +329,7 @@ export class Transformer extends Module {
     }
     model.loadStateDict(tensors);
     if (Object.keys(scales).length > 0) model.adoptInt8Scales(scales);
-    else if (quantize !== null) model.quantize(quantize);
+    else if (quantize !== null) model.quantize(quantize, { generator });
     return model;
   }
 

@@ -28,12 +28,12 @@ export function int8Matrices(model: Module): Array<[string, Tensor]> {
 }
 
 /**
- * Quantizes every matrix of `model` in place (each becomes q·s) and returns each one's per-row scales s.
- * Everything is computed before anything is written, so a weight that is not finite (a NonFiniteError)
- * leaves the model as it was.
+ * Quantizes every matrix of `model` but those in `keep` in place (each becomes q·s) and returns each
+ * one's per-row scales s. Everything is computed before anything is written, so a weight that is not
+ * finite (a NonFiniteError) leaves the model as it was.
  */
-export function quantizeMatrices(model: Module): Map<Tensor, Float32Array> {
-  const quantized = int8Matrices(model).map(([name, w]) => {
+export function quantizeMatrices(model: Module, keep: readonly Tensor[] = []): Map<Tensor, Float32Array> {
+  const quantized = int8Matrices(model).filter(([, w]) => !keep.includes(w)).map(([name, w]) => {
     const [rows, k] = w.shape as [number, number];
     const values = cpuData(w, name, 'float32');
     const q = new Int8Array(values.length), scales = new Float32Array(rows);

@@ -16,6 +16,7 @@ Napi::Value info_js(const Napi::CallbackInfo& info) {
   for (Isa isa : supported_isas()) isas.Set(i++, isa_name(isa));
   out.Set("supportedSimd", isas);
   out.Set("bf16", kernels().bf16);
+  out.Set("amx", kernels().amx);
   out.Set("int8", kernels().int8);
   out.Set("threads", num_threads());
   out.Set("hardwareThreads", hardware_threads());
@@ -37,12 +38,9 @@ Napi::Value set_simd_js(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), isa_name(set_isa(string_arg(info, 0, "simd"))));
 }
 
-// setLowPrecision('native' | 'emulate'): see set_native_low_precision.
+// setLowPrecision('native' | 'vector' | 'emulate'): see set_low_precision.
 Napi::Value set_low_precision_js(const Napi::CallbackInfo& info) {
-  const std::string mode = string_arg(info, 0, "lowPrecision");
-  if (mode != "native" && mode != "emulate")
-    throw Error(Code::InvalidArgument, "Expected lowPrecision 'native' or 'emulate' but received '" + mode + "'");
-  set_native_low_precision(mode == "native");
+  set_low_precision(parse_low_precision(string_arg(info, 0, "lowPrecision")));
   return info.Env().Undefined();
 }
 

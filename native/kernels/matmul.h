@@ -56,7 +56,12 @@ void matmul_bf16_forward(const GemmArgs& g);
 namespace scalar { void matmul_forward(const GemmArgs& g); void matmul_bf16_forward(const GemmArgs& g); }
 namespace avx2 { void matmul_forward(const GemmArgs& g); void matmul_bf16_forward(const GemmArgs& g); }
 namespace avx512 { void matmul_forward(const GemmArgs& g); void matmul_bf16_forward(const GemmArgs& g); }
-namespace avx512bf16 { void matmul_bf16_forward(const GemmArgs& g); }
+namespace avx512bf16 {
+void matmul_bf16_forward(const GemmArgs& g);
+// On AMX tiles (matmul_amx.h): the same rounded inputs and float32 sums in the tiles' own order, within
+// float32's error bound of the exact product of the rounded inputs rather than bit for bit.
+void matmul_bf16_amx_forward(const GemmArgs& g);
+}  // namespace avx512bf16
 namespace neon { void matmul_forward(const GemmArgs& g); void matmul_bf16_forward(const GemmArgs& g); }
 
 }  // namespace nf::cpu

@@ -213,9 +213,11 @@ inline void bf16_panel(const float* src, float* dst, int64_t kc, int64_t w) {
   }
 }
 
-// B[p0:p0+kc, j0:j0+nc] stored K×N straight into panels of pairs, without the float32 staging: rows 2q and
-// 2q + 1 are read in long runs, as pack_b's grouped path does (64×512×2048, one thread: 0.78 → 0.69 ms).
-inline void pack_b_pairs(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
+// B[p0:p0+kc, j0:j0+nc] stored K×N straight into panels of pairs, `rows` ≥ kc / 2 rows apart (rows past
+// kc's are left to the caller), without the float32 staging: rows 2q and 2q + 1 are read in long runs, as
+// pack_b's grouped path does (64×512×2048, one thread: 0.78 → 0.69 ms).
+inline void pack_b_pairs(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst,
+                         int64_t rows) {
   const int64_t kq = packed_k<Mode::Bf16Pairs>(kc);
   for (int64_t q = 0; q < kq; ++q) {
     const float* even = g.b + (p0 + 2 * q) * g.ldb + j0;
@@ -224,10 +226,10 @@ inline void pack_b_pairs(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, 
       const int n = int(min64(kLanes, nc - j));
       // Column j of the panel j / kNR; the padding of a last, partial panel is the zeros of vload_n.
       const V pairs = bf16_pairs(vload_n(even + j, n), odd ? vload_n(odd + j, n) : vzero());
-      vstore(dst + (j / kNR) * kNR * kq + q * kNR + j % kNR, pairs);
+      vstore(dst + (j / kNR) * kNR * rows + q * kNR + j % kNR, pairs);
     }
     if (ceil_div(nc, kLanes) * kLanes < ceil_div(nc, kNR) * kNR)  // a last panel with a whole vector of padding
-      vstore(dst + (nc / kNR) * kNR * kq + q * kNR + kLanes, vzero());
+      vstore(dst + (nc / kNR) * kNR * rows + q * kNR + kLanes, vzero());
   }
 }
 #else
@@ -370,7 +372,7 @@ void blocked_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_
       } else {
 #if defined(NF_BF16_NATIVE)
         if (!g.trans_b) {
-          pack_b_pairs(g, pc, kc, jc, nc, pb);
+          pack_b_pairs(g, pc, kc, jc, nc, pb, kp);
         } else
 #endif
         for (int64_t j = 0; j < nc; j += kStageCols) {
@@ -415,25 +417,32 @@ void blocked_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_
   }
 }
 
-template <Mode M>
-void blocked(const GemmArgs& g, int threads) {
-  // Split C into tm × tn sub-blocks; each thread repacks the A rows and B columns it needs, so pick the
-  // grid that repacks least: tn·M·K + tm·K·N.
+// Runs block(m0, m1, n0, n1) over a tm × tn grid of C's sub-blocks, one per thread, cut at multiples of the
+// mr × nr tile. Each thread repacks the A rows and B columns it needs, so the grid is the one that repacks
+// least: tn·M·K + tm·K·N.
+template <class Block>
+void split_grid(const GemmArgs& g, int threads, int64_t mr, int64_t nr, Block&& block) {
   int tm = 1, tn = 1;
   double best = -1.0;
   for (int t = 1; t <= threads; ++t) {
     if (threads % t) continue;
     const int u = threads / t;
-    if (t > ceil_div(g.m, kMR) || u > ceil_div(g.n, kNR)) continue;
+    if (t > ceil_div(g.m, mr) || u > ceil_div(g.n, nr)) continue;
     const double cost = double(u) * double(g.m) * double(g.k) + double(t) * double(g.k) * double(g.n);
     if (best < 0 || cost < best) best = cost, tm = t, tn = u;
   }
-  const int64_t mstep = ceil_div(ceil_div(g.m, tm), kMR) * kMR;
-  const int64_t nstep = ceil_div(ceil_div(g.n, tn), kNR) * kNR;
+  const int64_t mstep = ceil_div(ceil_div(g.m, tm), mr) * mr;
+  const int64_t nstep = ceil_div(ceil_div(g.n, tn), nr) * nr;
   parallel_for(int64_t(tm) * tn, [&](int64_t t) {
     const int64_t m0 = (t / tn) * mstep, n0 = (t % tn) * nstep;
-    if (m0 < g.m && n0 < g.n) blocked_block<M>(g, m0, min64(m0 + mstep, g.m), n0, min64(n0 + nstep, g.n));
+    if (m0 < g.m && n0 < g.n) block(m0, min64(m0 + mstep, g.m), n0, min64(n0 + nstep, g.n));
   });
+}
+
+template <Mode M>
+void blocked(const GemmArgs& g, int threads) {
+  split_grid(g, threads, kMR, kNR,
+             [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) { blocked_block<M>(g, m0, m1, n0, n1); });
 }
 
 #if !defined(NF_BF16_NATIVE)

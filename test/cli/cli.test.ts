@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { Translator } from '../../lib/index.js';
 import { ROOT, TSX_IMPORT } from '../helpers.js';
 
 const BIN = join(ROOT, 'lib', 'cli', 'bin.ts');
@@ -60,6 +61,17 @@ describe('nodeformer CLI', () => {
     const beam = run(['translate', '--model', model, '--beam-size', '3', 'One two.']);
     expect(beam.code).toBe(0);
     expect(beam.stdout.split('\n')).toHaveLength(2);
+  });
+
+  it('translate --quantize int8 [--no-quantize-generator] is the quantized Translator\'s translation', async () => {
+    const texts = ['One two.', 'Three four five.'];
+    for (const quantizeGenerator of [true, false]) {
+      const r = run(['translate', '--model', model, '--quantize', 'int8', ...(quantizeGenerator ? [] : ['--no-quantize-generator']), ...texts]);
+      expect(r.code, r.stderr).toBe(0);
+      const translator = await Translator.load(model, { quantize: 'int8', quantizeGenerator });
+      expect(translator.model.int8Scales(translator.model.generator.weight) !== null).toBe(quantizeGenerator);
+      expect(r.stdout).toBe(`${(await translator.translate(texts)).join('\n')}\n`);
+    }
   });
 
   it('eval prints BLEU, chrF, ROUGE and perplexity', () => {

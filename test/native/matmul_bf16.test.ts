@@ -5,7 +5,9 @@
 //  - the rounding itself matches a JavaScript round-to-nearest-even over awkward bit patterns (A · I);
 //  - every ISA of this machine, with the CPU's bf16 instructions and with their emulation, on one thread
 //    and on all, gives the reference's bits on awkward shapes and on tiny, huge and non-finite inputs;
-//  - the result is within the float32 bound of the float64 product of the rounded inputs.
+//  - the result is within the float32 bound of the float64 product of the rounded inputs;
+//  - on AMX tiles (whose sums Intel does not define to the bit), the same bound on the same shapes, the
+//    same bits on one thread and all, exact rounding of the inputs, and NaN where the reference has NaN.
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { backend } from '../../lib/index.js';
@@ -129,7 +131,8 @@ function awkward(n: number, seed: number): Float32Array {
 }
 
 describe.each(SIMD_LEVELS)('matmul_bf16_forward [%s]', (simd) => {
-  const modes = ['native', 'emulate'] as const;
+  // 'vector' is 'native' but for AMX tiles, which are held to a bound below instead of the bits.
+  const modes = ['vector', 'emulate'] as const;
 
   it.each(modes)('rounds every input as the JavaScript round-to-nearest-even does (A · I, %s)', (mode) => {
     withSimd(simd, () => {
@@ -188,15 +191,85 @@ describe.each(SIMD_LEVELS)('matmul_bf16_forward [%s]', (simd) => {
   });
 });
 
+/** The float32 bound of op(A)·op(B) (+ C) (+ bias) against the float64 product of the rounded inputs. */
+function withinBound(got: Float32Array, t: Case, a: Float32Array, b: Float32Array, c0: Float32Array, bias: Float32Array | null): string | null {
+  const { c: exact, scale } = matmulOracle(a.map(bf16), b.map(bf16), t.m, t.k, t.n, t.ta, t.tb);
+  const want = exact.map((x, i) => x + (t.accumulate ? c0[i]! : 0) + (bias ? bias[i % t.n]! : 0));
+  const size = (i: number) => scale[i]! + (t.accumulate ? Math.abs(c0[i]!) : 0) + (bias ? Math.abs(bias[i % t.n]!) : 0);
+  return compare(got, want, (i) => 2 * gamma(t.k + 2) * size(i), `AMX ${JSON.stringify(t)}`);
+}
+
+describe.runIf(backend.info().amx)('matmul_bf16_forward on AMX tiles', () => {
+  it('is what lowPrecision \'native\' runs at avx512, and only there', () => {
+    expect(backend.info().amx).toBe(true);
+    backend.setSimd('avx512', { lowPrecision: 'vector' });
+    expect([backend.info().amx, backend.info().bf16]).toEqual([false, true]);
+    backend.setSimd('avx2', { lowPrecision: 'native' });
+    expect(backend.info().amx).toBe(false);
+  });
+
+  it('rounds every input to nearest even (A · I)', () => {
+    for (const [m, k] of [[40, 37], [3, 64], [33, 100]] as const) {
+      const a = awkward(m * k, m);
+      const eye = new Float32Array(k * k);
+      for (let p = 0; p < k; p++) eye[p * k + p] = 1;
+      const t: Case = { m, k, n: k, ta: false, tb: false, accumulate: false, bias: false };
+      const got = bf16Product(false, t, a, eye, new Float32Array(m * k), null);
+      for (let i = 0; i < m * k; i++) {
+        const row = Math.floor(i / k);
+        if (a.subarray(row * k, row * k + k).every((x) => Number.isFinite(bf16(x)))) expect(bits(got[i]!)).toBe(bits(bf16(a[i]!) + 0));
+        else expect(Number.isNaN(got[i]!) || !Number.isFinite(bf16(a[i]!))).toBe(true);
+      }
+    }
+  });
+
+  it('is within float32\'s bound of the exact product on awkward shapes, the same bits on one thread and all', () => {
+    // Beyond CASES: K around the 32-element tile step and the 512 block, M and N around the 32×32 C tile
+    // and the 128-row, 1024-column blocks.
+    const extra: Case[] = [[31, 31, 31], [32, 32, 32], [33, 63, 65], [129, 96, 1025], [200, 1100, 40], [64, 512, 2048]]
+      .map(([m, k, n], i) => ({ m: m!, k: k!, n: n!, ta: i % 2 === 1, tb: i % 3 === 0, accumulate: i % 2 === 0, bias: i > 2 }));
+    for (const t of [...CASES, ...extra]) {
+      const { a, b, c0, bias } = operands(t, 10 + t.m + t.k);
+      const one = withThreads(1, () => bf16Product(false, t, a, b, c0, bias));
+      expect(withinBound(one, t, a, b, c0, bias)).toBeNull();
+      const all = withThreads(backend.info().hardwareThreads, () => bf16Product(false, t, a, b, c0, bias));
+      expect(bitsEqual(all, one), `${JSON.stringify(t)}`).toBe(true);
+    }
+  });
+
+  it('pads its tiles with zeros, whatever an earlier call left in the scratch buffers', () => {
+    // An all-NaN product fills the packing buffers; a later odd K must not multiply any of it (0 · NaN = NaN).
+    const big: Case = { m: 70, k: 512, n: 70, ta: false, tb: false, accumulate: false, bias: false };
+    for (const tb of [false, true]) {
+      bf16Product(false, { ...big, tb }, new Float32Array(70 * 512).fill(NaN), new Float32Array(512 * 70).fill(NaN), new Float32Array(70 * 70), null);
+      const t: Case = { m: 45, k: 77, n: 40, ta: tb, tb, accumulate: false, bias: false };
+      const { a, b, c0 } = operands(t, 4);
+      expect(withinBound(bf16Product(false, t, a, b, c0, null), t, a, b, c0, null)).toBeNull();
+    }
+  });
+
+  it('gives NaN where the reference does, and ±∞ where it overflows alike', () => {
+    const t: Case = { m: 30, k: 77, n: 45, ta: false, tb: true, accumulate: true, bias: false };
+    const a = awkward(t.m * t.k, 7), b = f32(t.k * t.n, 8), c0 = f32(t.m * t.n, 9);
+    const got = bf16Product(false, t, a, b, c0, null), want = bf16Product(true, t, a, b, c0, null);
+    for (let i = 0; i < got.length; i++) {
+      expect(Number.isNaN(got[i]!)).toBe(Number.isNaN(want[i]!));
+      if (!Number.isFinite(want[i]!) && !Number.isNaN(want[i]!)) expect(got[i]).toBe(want[i]);
+    }
+  });
+});
+
 describe('backend precision', () => {
   it('reports whether the bf16 GEMM runs the CPU\'s instructions', () => {
     const best = SIMD_LEVELS.at(-1)!;
     backend.setSimd(best, { lowPrecision: 'emulate' });
     expect(backend.info().bf16).toBe(false);
+    expect(backend.info().amx).toBe(false);
     backend.setSimd(best, { lowPrecision: 'native' });
     // True exactly on AVX-512 CPUs with AVX512_BF16 (cpuid 7.1 EAX bit 5): Zen 4/5, Sapphire Rapids, Cooper Lake.
     expect(typeof backend.info().bf16).toBe('boolean');
-    if (best !== 'avx512') expect(backend.info().bf16).toBe(false);
+    if (best !== 'avx512') expect([backend.info().bf16, backend.info().amx]).toEqual([false, false]);
+    if (backend.info().amx) expect(backend.info().bf16).toBe(true);
     if (SIMD_LEVELS.includes('avx2')) {
       backend.setSimd('avx2');
       expect(backend.info().bf16).toBe(false);

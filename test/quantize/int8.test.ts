@@ -125,6 +125,34 @@ describe('int8 checkpoints', () => {
     await expect(Transformer.load(join(tmp, 'f32'), { quantize: 'int4' } as never)).rejects.toThrow(InvalidArgumentError);
   });
 
+  it('keep the generator in float32 when asked, in memory, in decoding and on disk', async () => {
+    const f32 = randomModel(CONFIG, 13);
+    await f32.save(join(tmp, 'gen-f32'));
+    const generator = f32.generator.weight.toFloat32Array();
+    const all = randomModel(CONFIG, 13).quantize('int8');
+    const m = f32.quantize('int8', { generator: false });
+    expect(same(m.generator.weight.toFloat32Array(), generator)).toBe(true);
+    expect(m.int8Scales(m.generator.weight)).toBeNull();
+    expect(m.int8Scales(m.decoder.layers.items[0]!.ffn.linear1.weight)).not.toBeNull();
+    // Decoding multiplies the float32 generator: other scores than with the int8 one, on the same other weights.
+    const opts = { maxLength: 6, minLength: 6, returnScores: true } as const;
+    const kept = await m.generate(SRC, opts);
+    expect(kept.flat().map((h) => h.logProb)).not.toEqual((await all.generate(SRC, opts)).flat().map((h) => h.logProb));
+
+    await m.save(join(tmp, 'gen-kept'));
+    const bytes = readFileSync(join(tmp, 'gen-kept', 'model.safetensors'));
+    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString()) as Record<string, { dtype: string }>;
+    expect([header['generator.weight']!.dtype, header['generator.weight.scale']]).toEqual(['F32', undefined]);
+    expect(header['decoder.layers.0.ffn.linear1.weight']!.dtype).toBe('I8');
+    for (const back of [await Transformer.load(join(tmp, 'gen-kept')), await Transformer.load(join(tmp, 'gen-f32'), { quantize: 'int8', quantizeGenerator: false })]) {
+      expect([back.quantization, back.int8Scales(back.generator.weight)]).toEqual(['int8', null]);
+      expect(same(logits(back), logits(m))).toBe(true);
+      expect(await back.generate(SRC, opts)).toEqual(kept);
+    }
+    expect(() => randomModel(CONFIG, 1).quantize('int8', { generator: 'no' } as never)).toThrow(InvalidArgumentError);
+    expect(() => randomModel(CONFIG, 1).quantize('int8', { embeddings: false } as never)).toThrow(/embeddings/);
+  });
+
   it('keep a tied generator tied', async () => {
     const m = randomModel({ ...CONFIG, srcVocabSize: 320, tieEmbeddings: true }, 11).quantize('int8');
     await m.save(join(tmp, 'tied'));
