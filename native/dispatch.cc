@@ -73,9 +73,10 @@ X86Features detect_x86() {
 // Every kernel of one ISA namespace, in KernelTable's order (the low-precision ones as emulations).
 #define NF_KERNELS(isa, ns)                                                                                    \
   KernelTable {                                                                                                \
-    isa, false, false, false, cpu::ns::matmul_forward, cpu::ns::matmul_bf16_forward, cpu::ns::matmul_int8_forward,    \
-        cpu::ns::matmul_packed_forward, cpu::ns::fma_peak, cpu::ns::activation_forward,                       \
-        cpu::ns::activation_backward, cpu::ns::add_bias_forward, cpu::ns::add_bias_backward,                   \
+    isa, false, false, false, cpu::ns::matmul_forward, cpu::ns::matmul_bf16_forward,                           \
+        cpu::ns::matmul_int8_forward, cpu::ns::matmul_packed_forward, cpu::ns::fma_peak,                       \
+        cpu::ns::activation_forward, cpu::ns::activation_backward, cpu::ns::add_bias_forward,                  \
+        cpu::ns::add_bias_backward,                                                                            \
         cpu::ns::add_forward, cpu::ns::dropout_forward, cpu::ns::embedding_forward,                            \
         cpu::ns::embedding_backward, cpu::ns::adam_update, cpu::ns::attention_forward,                         \
         cpu::ns::attention_backward, cpu::ns::layer_norm_forward, cpu::ns::layer_norm_backward,                \

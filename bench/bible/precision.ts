@@ -7,15 +7,19 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { backend } from '../../lib/index.js';
 import { movingAverage, panel, renderPng, type Series, svgDocument } from '../../lib/cli/plot.js';
 import type { EvalEntry, HistoryEntry, StepEntry } from '../../lib/train/trainer.js';
 import { fixed, table } from '../common.js';
 import { bibleData, train } from './bible.js';
 
+// The bf16 run's kernel: the training child process runs on this CPU, so it dispatches as this one does.
+const { amx, bf16 } = backend.info();
+const KERNEL = amx ? 'AMX' : bf16 ? 'VDPBF16PS' : 'emulated';
 const RUNS = [
   { name: 'float32, seed 0', precision: 'high', seed: 0, color: '#1f77b4' },
   { name: 'float32, seed 1', precision: 'high', seed: 1, color: '#17becf' },
-  { name: "bf16 GEMMs ('medium'), seed 0", precision: 'medium', seed: 0, color: '#d62728' },
+  { name: `bf16 'medium' (${KERNEL}), seed 0`, precision: 'medium', seed: 0, color: '#d62728' },
 ] as const;
 
 /** The mean of the last `n` values. */
