@@ -78,17 +78,30 @@ export async function benchTransformer(): Promise<void> {
   const rows: Array<Array<string | number>> = [];
   const shares: Array<[string, number, Map<string, number>]> = [];
   const before = backend.info().threads;
+  // The median of n profiled runs after a warm-up.
+  const profiled = (fn: () => void, n: number) => {
+    fn();
+    const runs = Array.from({ length: n }, () => profile(fn));
+    runs.sort((a, b) => a.total - b.total);
+    return runs[Math.floor(runs.length / 2)]!;
+  };
   for (const threads of [1, 2]) {
     backend.setThreads(threads);
     for (const [name, fn, work] of [['training step', trainStep, 3 * flops], ['forward (noGrad)', forward, flops]] as const) {
-      fn(); // warm-up
-      const runs = Array.from({ length: name === 'training step' ? 3 : 5 }, () => profile(fn));
-      runs.sort((a, b) => a.total - b.total);
-      const med = runs[Math.floor(runs.length / 2)]!;
+      const med = profiled(fn, name === 'training step' ? 3 : 5);
       const gflops = work / med.total / 1e6;
       rows.push([name, threads, fixed(med.total, 0), fixed((BATCH * LENGTH) / (med.total / 1000), 0), fixed(gflops, 0), `${fixed((100 * gflops) / (peak * threads), 0)}%`]);
       shares.push([`${name}, ${threads} thread${threads > 1 ? 's' : ''}`, med.total, med.families]);
     }
+  }
+  // Where a bf16 step's time goes once its GEMMs are faster.
+  backend.setThreads(1);
+  backend.setMatmulPrecision('medium');
+  try {
+    const med = profiled(trainStep, 3);
+    shares.push([`training step, 1 thread, 'medium'`, med.total, med.families]);
+  } finally {
+    backend.setMatmulPrecision('high');
   }
   backend.setThreads(before);
   table(
