@@ -7,7 +7,7 @@
 //   vzero()            all lanes 0
 //   vset1(x)           x in every lane
 //   vload(p)/vstore    kLanes floats, unaligned
-//   vload_n(p, n)      the first n (< kLanes) lanes from p, zeros above; never reads past p + n
+//   vload_n(p, n)      the first n (≤ kLanes) lanes from p, zeros above; never reads past p + n
 //   vstore_n(p, v, n)  writes the first n lanes only
 //   vfma(a, b, c)      a * b + c (fused where the ISA has it)
 //   vadd/vsub/vmul/vdiv(a, b), vmax/vmin(a, b), vsqrt(a)

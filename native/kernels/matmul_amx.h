@@ -220,16 +220,7 @@ void amx_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1
               continue;
             }
             amx_tile(kcp, a, b, edge, kAmxTile, nullptr, 0);
-            for (int64_t r = 0; r < mr; ++r)
-              for (int v = 0; v < kNV; ++v) {
-                const int n = int(max64(0, min64(kLanes, nr - v * kLanes)));
-                if (n == 0) break;
-                float* dst = c + r * g.ldc + v * kLanes;
-                V x = vload(edge + r * kAmxTile + v * kLanes);
-                if (accumulate) x = vadd(vload_n(dst, n), x);
-                if (bias) x = vadd(x, vload_n(bias + jc + jr + v * kLanes, n));
-                vstore_n(dst, x, n);
-              }
+            store_edge(c, g.ldc, edge, kAmxTile, mr, nr, accumulate, bias ? bias + jc + jr : nullptr);
           }
         }
       }

@@ -347,6 +347,21 @@ inline void tile(int64_t h, int64_t kp, const float* pa, const float* pb, float*
   micro_kernel<MR, M>(kp, pa, pb, c, ldc, accumulate, bias);
 }
 
+// c[0:mr, 0:nr] = (c +) edge (+ bias), edge being a tile computed whole into a buffer (rows lde apart)
+// whose first mr rows and nr columns are C's.
+inline void store_edge(float* c, int64_t ldc, const float* edge, int64_t lde, int64_t mr, int64_t nr, bool accumulate,
+                       const float* bias) {
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t j = 0; j < nr; j += kLanes) {
+      const int n = int(min64(kLanes, nr - j));
+      float* dst = c + r * ldc + j;
+      V x = vload_n(edge + r * lde + j, n);
+      if (accumulate) x = vadd(vload_n(dst, n), x);
+      if (bias) x = vadd(x, vload_n(bias + j, n));
+      vstore_n(dst, x, n);
+    }
+}
+
 // C[m0:m1, n0:n1] of the blocked path, on the calling thread.
 template <Mode M>
 void blocked_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
@@ -404,11 +419,7 @@ void blocked_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_
             } else {
               // Same arithmetic into a full tile, then the valid part is added or copied.
               tile<M>(h, kp, pa + ir * kp, pb + jr * kp, edge, kNR, false, nullptr);
-              for (int64_t r = 0; r < mr; ++r)
-                for (int64_t j = 0; j < nr; ++j) {
-                  const float x = accumulate ? c[r * g.ldc + j] + edge[r * kNR + j] : edge[r * kNR + j];
-                  c[r * g.ldc + j] = tile_bias ? x + tile_bias[j] : x;
-                }
+              store_edge(c, g.ldc, edge, kNR, mr, nr, accumulate, tile_bias);
             }
           }
         }
